@@ -1,0 +1,127 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
+
+from .models import ApiToken, AuditEvent, Membership, Operation, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "active", "joined_at", "left_at"]
+    readonly_fields = ["joined_at", "left_at"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = [
+        "username",
+        "full_name",
+        "country",
+        "agency",
+        "airport",
+        "is_active",
+        "is_staff",
+    ]
+    list_filter = ["is_active", "is_staff", "agency", "country"]
+    search_fields = ["username", "full_name", "email", "airport"]
+    ordering = ["username"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (
+            _("Officer"),
+            {
+                "fields": (
+                    "full_name",
+                    "email",
+                    "country",
+                    "agency",
+                    "airport",
+                    "preferred_language",
+                )
+            },
+        ),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "full_name",
+                    "email",
+                    "country",
+                    "agency",
+                    "airport",
+                    "preferred_language",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    inlines = [MembershipInline]
+
+
+@admin.register(Operation)
+class OperationAdmin(TranslationAdmin):
+    list_display = ["name", "slug", "start_date", "end_date", "status", "member_count"]
+    list_filter = ["status"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipInline]
+
+    @admin.display(description=_("members"))
+    def member_count(self, obj):
+        return obj.memberships.filter(active=True).count()
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "operation", "role", "active", "joined_at"]
+    list_filter = ["operation", "role", "active"]
+    search_fields = ["user__username", "user__full_name", "operation__slug"]
+    autocomplete_fields = ["user", "operation"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "name",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    search_fields = ["user__username", "name", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request):
+        return False  # tokens are created by their owner (profile) or `manage.py issue_token`
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "operation", "action", "object_type", "object_id"]
+    list_filter = ["action", "operation"]
+    search_fields = ["actor__username", "object_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,58 @@
+"""The JSON API under /api/v1/: one NinjaAPI, routers from the apps, errors naming the field."""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import django_auth
+
+from accounts.api import router as accounts_router
+from accounts.auth import ApiBearerAuth
+from aircop.exceptions import DomainError
+from messaging.api import router as messaging_router
+
+api = NinjaAPI(
+    title="aircop API",
+    version="1",
+    description="Operational messaging for joint airport task forces. "
+    "Authenticate with a session (browser) or `Authorization: Bearer <token>` "
+    "(create tokens on your profile page).",
+    auth=[ApiBearerAuth(), django_auth],
+    urls_namespace="api",
+)
+api.add_router("/", accounts_router)
+api.add_router("/", messaging_router)
+
+
+def _field_of(loc) -> str:
+    # ninja locations look like ("body", "payload", "to", "users", 0): drop the envelope.
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    return ".".join(parts) or "request"
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = [
+        {"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    body = {"detail": exc.message, "field": exc.field, "code": exc.code}
+    if exc.field:
+        body["errors"] = [{"field": exc.field, "message": exc.message}]
+    return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return api.create_response(
+        request, {"detail": "Authentication required: a session or a Bearer token."}, status=401
+    )

@@ -1,0 +1,132 @@
+"""The websocket at /ws/: pushes new messages to a signed-in user's open pages.
+
+The database is the source of truth; the socket only notifies. A client that
+reconnects sends ``{"type": "resume", "after": <last message id seen>}`` and
+gets every delivery above it, oldest first, then ``resume.done``. Event
+schemas: docs/architecture.md ("Websocket events").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from . import realtime, selectors, services
+
+CLOSE_UNAUTHENTICATED = 4401
+DELIVERED_FLUSH_SECONDS = 0.5
+RECENT_IDS = 2000
+
+
+class InboxConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=user)
+        self.group = realtime.user_group(user.pk)
+        # Ids pushed on this connection: a message is never pushed twice, whether it
+        # arrives live, by replay, or both while a resume is running.
+        self.pushed: deque[int] = deque(maxlen=RECENT_IDS)
+        self.pushed_set: set[int] = set()
+        self.undelivered: set[int] = set()
+        self.flush_task: asyncio.Task | None = None
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(
+            {"type": "hello", "user": user.username, "operations": sorted(self.operations)}
+        )
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            if self.flush_task is not None:
+                self.flush_task.cancel()
+            await self._flush_delivered()
+
+    # --- from the client ---------------------------------------------------------
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "resume":
+            after = content.get("after", 0)
+            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+                await self._error("after", "`after` must be a non-negative integer message id.")
+                return
+            await self._resume(after)
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self._error("type", "Unknown event type; expected `resume` or `ping`.")
+
+    async def _error(self, field: str, detail: str):
+        await self.send_json({"type": "error", "field": field, "detail": detail})
+
+    async def _resume(self, after: int):
+        self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=self.user)
+        batch = settings.AIRCOP_RESUME_BATCH
+        replayed = 0
+        last = after
+        while True:
+            deliveries = await database_sync_to_async(selectors.deliveries_after)(
+                user=self.user, after=last, limit=batch
+            )
+            for delivery in deliveries:
+                message = delivery.message
+                if await self._push(realtime.message_new_event(message), replay=True):
+                    replayed += 1
+                last = message.id
+            if len(deliveries) < batch:
+                break
+        counts = await database_sync_to_async(selectors.unread_counts)(user=self.user)
+        await self.send_json(
+            {"type": "resume.done", "last_id": last, "replayed": replayed, "unread": counts}
+        )
+
+    # --- from the channel layer -----------------------------------------------------
+    async def message_new(self, event):
+        operation = event["operation"]
+        if operation not in self.operations:
+            # Joined since connect? Check once against the database before dropping.
+            self.operations = await database_sync_to_async(selectors.operation_slugs_of)(
+                user=self.user
+            )
+            if operation not in self.operations:
+                return
+        await self._push(event, replay=False)
+
+    async def delivery_read(self, event):
+        if event["operation"] in self.operations:
+            await self.send_json(event)
+
+    # --- helpers ----------------------------------------------------------------------
+    async def _push(self, event: dict, *, replay: bool) -> bool:
+        message_id = event["message"]["id"]
+        if message_id in self.pushed_set:
+            return False
+        if len(self.pushed) == self.pushed.maxlen:
+            self.pushed_set.discard(self.pushed[0])
+        self.pushed.append(message_id)
+        self.pushed_set.add(message_id)
+        await self.send_json({**event, "replay": replay})
+        self.undelivered.add(message_id)
+        if self.flush_task is None or self.flush_task.done():
+            self.flush_task = asyncio.ensure_future(self._flush_later())
+        return True
+
+    async def _flush_later(self):
+        await asyncio.sleep(DELIVERED_FLUSH_SECONDS)
+        await self._flush_delivered()
+
+    async def _flush_delivered(self):
+        if not self.undelivered:
+            return
+        ids, self.undelivered = self.undelivered, set()
+        await database_sync_to_async(services.deliveries_mark_delivered)(
+            user=self.user, message_ids=ids
+        )

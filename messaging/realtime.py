@@ -1,0 +1,72 @@
+"""Side effects after commit: websocket events through the channel layer.
+
+Every event leaves through :func:`send_event_on_commit`, so no client hears of
+a write that rolled back. Events are JSON objects with a ``type``; the
+schemas are documented in ``docs/architecture.md`` ("Websocket events").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.urls import reverse
+
+from .models import Message
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group of one user's open websockets (all tabs, all devices)."""
+    return f"user.{user_id}"
+
+
+def message_summary(message: Message) -> dict:
+    """The public shape of a message in events and lists (no body)."""
+    sender = message.sender
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "subject": message.subject,
+        "sender": {
+            "username": sender.username,
+            "full_name": sender.get_full_name(),
+            "country": str(sender.country or ""),
+            "airport": sender.airport,
+        },
+        "created_at": message.created_at.isoformat(),
+        "url": reverse(
+            "messaging:detail", kwargs={"slug": message.operation.slug, "message_id": message.id}
+        ),
+    }
+
+
+def message_new_event(message: Message) -> dict:
+    return {
+        "type": "message.new",
+        "operation": message.operation.slug,
+        "message": message_summary(message),
+    }
+
+
+def delivery_read_event(message: Message) -> dict:
+    return {
+        "type": "delivery.read",
+        "operation": message.operation.slug,
+        "message_id": message.id,
+    }
+
+
+async def _group_send_all(groups: list[str], event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    await asyncio.gather(*(layer.group_send(group, event) for group in groups))
+
+
+def send_event_on_commit(user_ids: Iterable[int], event: dict) -> None:
+    """Send ``event`` to every open websocket of these users once the transaction commits."""
+    groups = [user_group(user_id) for user_id in user_ids]
+    transaction.on_commit(lambda: async_to_sync(_group_send_all)(groups, event))
