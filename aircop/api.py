@@ -24,8 +24,13 @@ api.add_router("/", messaging_router)
 
 
 def _field_of(loc) -> str:
-    # ninja locations look like ("body", "payload", "to", "users", 0): drop the envelope.
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    # ninja locations look like ("body", "payload", "to", "users", 0) or ("query", "after"):
+    # drop the envelope (where, and the name of the body parameter) and keep the field path.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        where = parts.pop(0)
+        if where in ("body", "form") and parts and parts[0] == "payload":
+            parts.pop(0)
     return ".".join(parts) or "request"
 
 

@@ -4,6 +4,8 @@ Services raise these; the edges turn them into form errors (views) or 4xx
 JSON bodies naming the field (API), and the websocket into an error event.
 """
 
+from django.http import Http404
+
 
 class DomainError(Exception):
     """A rule of the domain refused the request. ``field`` names the input at fault."""
@@ -17,8 +19,10 @@ class DomainError(Exception):
         self.code = code
 
 
-class NotFound(DomainError):
-    """The object does not exist *for this user*: never a hint that it exists."""
+class NotFound(DomainError, Http404):
+    """The object does not exist *for this user*: never a hint that it exists.
+
+    Also an Http404, so a page that lets it through answers 404, never 500."""
 
     status_code = 404
 

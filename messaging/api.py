@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from accounts.selectors import membership_for
 
@@ -136,8 +136,9 @@ def message_create(request, slug: str, payload: MessageIn):
             users=tuple(payload.to.users),
         ),
     )
-    return 201, SentOut(
-        id=message.id, recipients=[m.user.username for m in message.recipient_memberships]
+    return Status(
+        201,
+        SentOut(id=message.id, recipients=[m.user.username for m in message.recipient_memberships]),
     )
 
 

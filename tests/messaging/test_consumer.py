@@ -1,0 +1,157 @@
+"""The websocket consumer through the full ASGI stack (origin check, session or Bearer auth)."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from accounts.services import api_token_create
+from aircop.asgi import application
+from messaging.realtime import user_group
+from messaging.routing import Targets
+from messaging.services import message_send
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://localhost")
+
+
+def session_headers(user):
+    client = Client()
+    client.force_login(user)
+    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()), ORIGIN]
+
+
+@database_sync_to_async
+def send(sender, operation, subject="Alert", **targets):
+    return message_send(
+        sender=sender.user,
+        operation=operation,
+        subject=subject,
+        body="b",
+        targets=Targets(**targets),
+    )
+
+
+async def connect(headers):
+    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+    connected, _ = await communicator.connect()
+    return communicator, connected
+
+
+async def test_new_message_is_pushed_to_the_recipient(cocair, ocu, officer):
+    ws, connected = await connect(await database_sync_to_async(session_headers)(officer.user))
+    assert connected
+    hello = await ws.receive_json_from()
+    assert hello == {"type": "hello", "user": "officer", "operations": ["cocair"]}
+
+    message = await send(ocu, cocair, subject="Control ET 908", officers=True)
+
+    event = await ws.receive_json_from(timeout=5)
+    assert event["type"] == "message.new"
+    assert event["operation"] == "cocair"
+    assert event["replay"] is False
+    assert event["message"]["id"] == message.pk
+    assert event["message"]["subject"] == "Control ET 908"
+    assert event["message"]["kind"] == "free_text"
+    assert event["message"]["sender"]["username"] == "ocu"
+    assert event["message"]["url"] == f"/o/cocair/messages/{message.pk}/"
+    await ws.disconnect()
+
+
+async def test_resume_replays_every_missed_delivery_in_order_then_done(cocair, ocu, officer):
+    first = await send(ocu, cocair, subject="m0", officers=True)
+    later = [await send(ocu, cocair, subject=f"m{i}", officers=True) for i in range(1, 4)]
+    ws, _ = await connect(await database_sync_to_async(session_headers)(officer.user))
+    await ws.receive_json_from()  # hello
+
+    await ws.send_json_to({"type": "resume", "after": first.pk})
+    replayed = [await ws.receive_json_from(timeout=5) for _ in later]
+    assert [e["message"]["id"] for e in replayed] == [m.pk for m in later]
+    assert all(e["replay"] for e in replayed)
+    done = await ws.receive_json_from(timeout=5)
+    assert done == {
+        "type": "resume.done",
+        "last_id": later[-1].pk,
+        "replayed": 3,
+        "unread": {"cocair": 4},
+    }
+    # A second resume from the same point pushes nothing twice on this connection.
+    await ws.send_json_to({"type": "resume", "after": first.pk})
+    again = await ws.receive_json_from(timeout=5)
+    assert again["type"] == "resume.done" and again["replayed"] == 0
+    await ws.disconnect()
+
+
+async def test_resume_rejects_a_bad_cursor_naming_the_field(cocair, officer):
+    ws, _ = await connect(await database_sync_to_async(session_headers)(officer.user))
+    await ws.receive_json_from()
+    await ws.send_json_to({"type": "resume", "after": "yesterday"})
+    assert await ws.receive_json_from() == {
+        "type": "error",
+        "field": "after",
+        "detail": "`after` must be a non-negative integer message id.",
+    }
+    await ws.disconnect()
+
+
+async def test_events_of_an_operation_the_user_is_not_in_are_not_delivered(cocair, officer):
+    ws, _ = await connect(await database_sync_to_async(session_headers)(officer.user))
+    await ws.receive_json_from()
+    await get_channel_layer().group_send(
+        user_group(officer.user_id),
+        {
+            "type": "message.new",
+            "operation": "elsewhere",
+            "message": {"id": 1, "subject": "secret"},
+        },
+    )
+    assert await ws.receive_nothing(timeout=0.5)
+    await ws.disconnect()
+
+
+async def test_resume_skips_operations_the_user_has_left(cocair, ocu, officer):
+    await send(ocu, cocair, officers=True)
+    officer.active = False
+    await database_sync_to_async(officer.save)()
+    ws, _ = await connect(await database_sync_to_async(session_headers)(officer.user))
+    hello = await ws.receive_json_from()
+    assert hello["operations"] == []
+    await ws.send_json_to({"type": "resume", "after": 0})
+    done = await ws.receive_json_from(timeout=5)
+    assert done["type"] == "resume.done" and done["replayed"] == 0
+    await ws.disconnect()
+
+
+async def test_unauthenticated_connection_is_refused(cocair):
+    _ws, connected = await connect([ORIGIN])
+    assert not connected
+
+
+async def test_foreign_origin_is_refused_even_when_signed_in(cocair, officer):
+    headers = await database_sync_to_async(session_headers)(officer.user)
+    headers = [h for h in headers if h[0] != b"origin"] + [(b"origin", b"https://evil.example")]
+    _ws, connected = await connect(headers)
+    assert not connected
+
+
+async def test_session_without_origin_is_refused(cocair, officer):
+    headers = await database_sync_to_async(session_headers)(officer.user)
+    _ws, connected = await connect([h for h in headers if h[0] != b"origin"])
+    assert not connected
+
+
+async def test_bearer_token_client_connects_without_origin(cocair, ocu, officer):
+    _token, secret = await database_sync_to_async(api_token_create)(user=officer.user, name="t")
+    _ws, connected = await connect([(b"authorization", f"Bearer {secret}".encode())])
+    assert connected
+    assert (await ws.receive_json_from())["user"] == "officer"
+    message = await send(ocu, cocair, officers=True)
+    assert (await ws.receive_json_from(timeout=5))["message"]["id"] == message.pk
+    await ws.disconnect()
+
+
+async def test_bad_bearer_token_is_refused(cocair):
+    _ws, connected = await connect([(b"authorization", b"Bearer acp_wrong")])
+    assert not connected
