@@ -16,6 +16,10 @@
       var out = document.querySelector('[data-char-remaining-for="' + area.id + '"]');
       if (!out) return;
       var limit = parseInt(area.getAttribute("data-char-limit"), 10);
+      // The browser's maxlength would silently cut a long paste (and counts UTF-16 units, not
+      // characters): with the live counter the officer sees the overflow and shortens it himself;
+      // the server still refuses a body over the limit.
+      area.removeAttribute("maxlength");
       var update = function () {
         var used = Array.from(area.value.replace(/\r\n?/g, "\n")).length;
         var left = limit - used;
@@ -164,6 +168,8 @@
     });
     var attempt = 0;
     var pingTimer = null;
+    var retryTimer = null;
+    var socket = null;
 
     function setStatus(state) {
       if (!status) return;
@@ -183,15 +189,19 @@
     }
 
     function open() {
+      retryTimer = null;
+      if (socket && socket.readyState <= WebSocket.OPEN) return; // connecting or open already
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      var socket = new WebSocket(scheme + location.host + url);
-      socket.addEventListener("open", function () {
+      var ws = new WebSocket(scheme + location.host + url);
+      socket = ws;
+      ws.addEventListener("open", function () {
         attempt = 0;
         setStatus("online");
-        socket.send(JSON.stringify({ type: "resume", after: lastId }));
-        pingTimer = setInterval(function () { socket.send(JSON.stringify({ type: "ping" })); }, 25000);
+        ws.send(JSON.stringify({ type: "resume", after: lastId }));
+        clearInterval(pingTimer);
+        pingTimer = setInterval(function () { ws.send(JSON.stringify({ type: "ping" })); }, 25000);
       });
-      socket.addEventListener("message", function (e) {
+      ws.addEventListener("message", function (e) {
         var event = JSON.parse(e.data);
         if (event.type === "message.new") onMessage(event);
         else if (event.type === "resume.done") setUnread(event.unread || {});
@@ -201,16 +211,30 @@
           addUnread(event.operation, -1);
         }
       });
-      socket.addEventListener("close", function (e) {
+      ws.addEventListener("close", function (e) {
+        if (ws !== socket) return; // an older socket, already replaced
         clearInterval(pingTimer);
         setStatus("offline");
         if (e.code === 4401) return; // signed out: do not hammer the server
         var delay = Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
         attempt += 1;
-        setTimeout(open, delay);
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(open, delay);
       });
-      window.aircopSocket = socket;
+      window.aircopSocket = ws;
     }
+
+    // Back on the network or back to the tab: retry now rather than at the end of the backoff.
+    function retryNow() {
+      if (retryTimer === null) return;
+      clearTimeout(retryTimer);
+      attempt = 0;
+      open();
+    }
+    window.addEventListener("online", retryNow);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") retryNow();
+    });
     open();
   }
 

@@ -144,7 +144,7 @@ async def test_session_without_origin_is_refused(cocair, officer):
 
 async def test_bearer_token_client_connects_without_origin(cocair, ocu, officer):
     _token, secret = await database_sync_to_async(api_token_create)(user=officer.user, name="t")
-    _ws, connected = await connect([(b"authorization", f"Bearer {secret}".encode())])
+    ws, connected = await connect([(b"authorization", f"Bearer {secret}".encode())])
     assert connected
     assert (await ws.receive_json_from())["user"] == "officer"
     message = await send(ocu, cocair, officers=True)
