@@ -1,0 +1,19 @@
+# aircop application image: the ASGI server (daphne) and the Celery worker/beat share it.
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_STATIC_ROOT=/app/staticfiles
+WORKDIR /app
+RUN useradd --system --uid 10001 --home /app aircop
+
+COPY pyproject.toml README.md ./
+RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
+COPY . .
+# Hashed, compressed static files for whitenoise (build-time placeholders, not secrets).
+RUN AIRCOP_PRODUCTION=1 DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build \
+    DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \
+    python manage.py collectstatic --noinput \
+ && chown -R aircop /app
+
+USER aircop
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "aircop.asgi:application"]

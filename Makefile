@@ -1,0 +1,95 @@
+# aircop — every set-up step lives here, so that a fresh clone needs only `make run` / `make test`.
+#
+# Python: Django 6 needs 3.12 or newer. We take, in order: $(PYTHON) if you set it, the newest
+# python3.1x on PATH that runs, then pyenv's versions, then python3 if it is new enough.
+
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The integration tier's services (the defaults match a developer machine and CI).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+define FIND_PYTHON
+ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+for c in python3.14 python3.13 python3.12; do \
+  p=$$(command -v $$c 2>/dev/null) && ok "$$p" && { echo "$$p"; exit 0; }; \
+done; \
+root=$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv"); \
+for p in $$(ls -d "$$root"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  ok "$$p" && { echo "$$p"; exit 0; }; \
+done; \
+p=$$(command -v python3 2>/dev/null) && ok "$$p" && { echo "$$p"; exit 0; }; \
+exit 1
+endef
+
+PYTHON ?= $(shell $(FIND_PYTHON))
+
+.PHONY: help run test test-fast test-integration test-browser lint format browser-deps bench worker clean
+
+help:
+	@echo "make run      serve the app with demo data on http://$(HOST):$(PORT) (SQLite, no services)"
+	@echo "make test     every test tier (fast, integration on PostgreSQL+Redis, browser) and ruff"
+	@echo "make bench    the websocket fan-out benchmark (PostgreSQL + Redis)"
+	@echo "make worker   a Celery worker with beat (needs REDIS_URL)"
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "aircop needs Python 3.12 or newer and none was found." >&2; \
+	  echo "Install one (e.g. 'pyenv install 3.13' or your system's python3.13 package)," >&2; \
+	  echo "or point to it: make PYTHON=/path/to/python3.13 ..." >&2; exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "aircop is serving on http://$(HOST):$(PORT)/ (HTTP and websockets). Stop with Ctrl-C."
+	$(BIN)/daphne -b $(HOST) -p $(PORT) aircop.asgi:application
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Debian's Chromium for the browser tier (Playwright drives it; it downloads no browser).
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "Chromium is missing: install it (sudo apt-get install chromium) to run the browser tier."; \
+	fi
+
+test: lint test-fast test-integration test-browser
+
+test-fast: $(VENV)/.installed
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not integration and not browser"
+
+test-integration: $(VENV)/.installed
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m integration
+
+test-browser: $(VENV)/.installed browser-deps
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m browser
+
+bench: $(VENV)/.installed
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/fanout.py
+
+worker: $(VENV)/.installed
+	@if [ -z "$$REDIS_URL" ]; then echo "Set REDIS_URL (and DATABASE_URL) to run a real worker."; exit 1; fi
+	$(BIN)/celery -A aircop worker --beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .ruff_cache
