@@ -68,7 +68,7 @@ class ComposeForm(StyledFormMixin, forms.Form):
     def clean(self):
         cleaned = super().clean()
         chosen = any(cleaned.get(t.value) for t in self.group_targets) or cleaned.get("users")
-        if not self.errors and not chosen:
+        if not chosen and "users" not in self.errors:
             raise forms.ValidationError(_("Choose at least one recipient."), code="no_recipient")
         return cleaned
 
