@@ -73,6 +73,12 @@ class Operation(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=OperationStatus.choices, default=OperationStatus.PLANNED
     )
+    ack_minutes_urgent = models.PositiveSmallIntegerField(
+        _("acknowledgement deadline for urgent alerts (minutes)"), default=15
+    )
+    ack_minutes_normal = models.PositiveSmallIntegerField(
+        _("acknowledgement deadline for normal alerts (minutes)"), default=120
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:

@@ -10,14 +10,21 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from django_countries.fields import CountryField
+
 from accounts.models import Operation
+from seizures.codes import Commodity
+
+from .codes import DocumentType, HandlingCode, Outcome, Priority
 
 BODY_MAX = settings.AIRCOP_MESSAGE_BODY_MAX
 
 
 class MessageKind(models.TextChoices):
-    # Alert, Response and Seizure arrive with the formatted-messages work.
-    FREE_TEXT = "free_text", _("Free text")
+    FREE_TEXT = "free_text", _("Message")
+    ALERT = "alert", _("Alert")
+    RESPONSE = "response", _("Response")
+    SEIZURE = "seizure", _("Seizure")
 
 
 class Message(models.Model):
@@ -29,7 +36,32 @@ class Message(models.Model):
         _("kind"), max_length=20, choices=MessageKind.choices, default=MessageKind.FREE_TEXT
     )
     subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("body"), validators=[MaxLengthValidator(BODY_MAX)])
+    body = models.TextField(_("body"), blank=True, validators=[MaxLengthValidator(BODY_MAX)])
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    handling_code = models.CharField(
+        _("handling code"), max_length=2, choices=HandlingCode.choices, default=HandlingCode.H0
+    )
+    handling_note = models.CharField(_("handling restriction"), max_length=300, blank=True)
+    # Responses and Seizures refer to the Alert they answer: the thread.
+    alert = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
+        limit_choices_to={"kind": "alert"},
+        verbose_name=_("alert"),
+    )
+    forwarded_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="forwards",
+        verbose_name=_("forwarded from"),
+    )
     # The targets the sender chose, as sent: {"ocus": true, "users": ["..."], ...}.
     targets = models.JSONField(_("targets"), default=dict)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
@@ -44,10 +76,17 @@ class Message(models.Model):
                 name="message_body_max_length",
             ),
         ]
-        indexes = [models.Index(fields=["operation", "-id"])]
+        indexes = [
+            models.Index(fields=["operation", "-id"]),
+            models.Index(fields=["operation", "kind", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def is_alert(self) -> bool:
+        return self.kind == MessageKind.ALERT
 
 
 class Delivery(models.Model):
@@ -59,6 +98,8 @@ class Delivery(models.Model):
     )
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -79,3 +120,75 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} → {self.recipient_id}"
+
+
+class AlertDetails(models.Model):
+    """The formatted part of an Alert: the flight, and who or what to control."""
+
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, primary_key=True, related_name="alert_details"
+    )
+    flight_number = models.CharField(_("flight number"), max_length=8)
+    airline = models.CharField(_("airline"), max_length=80, blank=True)
+    flight_date = models.DateField(_("flight date"))
+    departure_airport = models.CharField(_("departure airport"), max_length=3)
+    transit_airports = models.JSONField(_("transit airports"), default=list, blank=True)
+    destination_airport = models.CharField(_("destination airport"), max_length=3)
+    suspected_commodity = models.CharField(
+        _("suspected commodity"), max_length=20, choices=Commodity.choices, blank=True
+    )
+    risk_indicators = models.JSONField(_("risk indicators"), default=list, blank=True)
+    requested_action = models.CharField(_("requested action"), max_length=500, blank=True)
+    # A shipment instead of (or as well as) passengers.
+    air_waybill = models.CharField(_("air waybill"), max_length=30, blank=True)
+    consignor = models.CharField(_("consignor"), max_length=200, blank=True)
+    consignee = models.CharField(_("consignee"), max_length=200, blank=True)
+    declared_goods = models.CharField(_("declared goods"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("alert details")
+        verbose_name_plural = _("alert details")
+        indexes = [models.Index(fields=["flight_number", "flight_date"])]
+
+    @property
+    def has_shipment(self) -> bool:
+        return bool(self.air_waybill or self.consignor or self.consignee or self.declared_goods)
+
+
+class AlertSubject(models.Model):
+    """A person an Alert asks to control."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="alert_subjects")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    nationality = CountryField(_("nationality"), blank=True)
+    document_type = models.CharField(
+        _("travel document"), max_length=20, choices=DocumentType.choices, blank=True
+    )
+    document_number = models.CharField(_("document number"), max_length=40, blank=True)
+    pnr = models.CharField(_("ticket / PNR reference"), max_length=40, blank=True)
+    seat = models.CharField(_("seat"), max_length=5, blank=True)
+
+    class Meta:
+        verbose_name = _("alert subject")
+        verbose_name_plural = _("alert subjects")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResponseDetails(models.Model):
+    """The formatted part of a Response: what the control of an Alert found."""
+
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, primary_key=True, related_name="response_details"
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    not_controlled_reason = models.CharField(_("reason not controlled"), max_length=300, blank=True)
+    action_taken = models.CharField(_("action taken"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("response details")
+        verbose_name_plural = _("response details")
