@@ -190,6 +190,8 @@ def test_administrator_creates_an_operation_with_members_in_the_admin(admin_clie
             "start_date": "2018-12-01",
             "end_date": "2018-12-09",
             "status": "planned",
+            "ack_minutes_urgent": "15",
+            "ack_minutes_normal": "120",
             "memberships-TOTAL_FORMS": "1",
             "memberships-INITIAL_FORMS": "0",
             "memberships-0-user": officer.user.pk,
