@@ -104,6 +104,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if event["operation"] in self.operations:
             await self.send_json(event)
 
+    async def delivery_acknowledged(self, event):
+        if event["operation"] in self.operations:
+            await self.send_json(event)
+
     # --- helpers ----------------------------------------------------------------------
     async def _push(self, event: dict, *, replay: bool) -> bool:
         message_id = event["message"]["id"]

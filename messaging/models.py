@@ -9,7 +9,6 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
 from django_countries.fields import CountryField
 
 from accounts.models import Operation
@@ -150,6 +149,9 @@ class AlertDetails(models.Model):
         verbose_name_plural = _("alert details")
         indexes = [models.Index(fields=["flight_number", "flight_date"])]
 
+    def __str__(self) -> str:
+        return f"{self.flight_number} {self.flight_date}"
+
     @property
     def has_shipment(self) -> bool:
         return bool(self.air_waybill or self.consignor or self.consignee or self.declared_goods)
@@ -192,3 +194,6 @@ class ResponseDetails(models.Model):
     class Meta:
         verbose_name = _("response details")
         verbose_name_plural = _("response details")
+
+    def __str__(self) -> str:
+        return self.get_outcome_display()

@@ -37,6 +37,9 @@ def message_summary(message: Message) -> dict:
             "airport": sender.airport,
         },
         "created_at": message.created_at.isoformat(),
+        "priority": message.priority,
+        "handling_code": message.handling_code,
+        "alert_id": message.alert_id,
         "url": reverse(
             "messaging:detail", kwargs={"slug": message.operation.slug, "message_id": message.id}
         ),
@@ -51,11 +54,20 @@ def message_new_event(message: Message) -> dict:
     }
 
 
-def delivery_read_event(message: Message) -> dict:
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def delivery_event(event_type: str, message: Message, delivery, recipient) -> dict:
+    """``delivery.read`` or ``delivery.acknowledged``: one recipient's progress on a message."""
     return {
-        "type": "delivery.read",
+        "type": event_type,
         "operation": message.operation.slug,
         "message_id": message.id,
+        "recipient": recipient.username,
+        "read_at": _iso(delivery.read_at),
+        "acknowledged_at": _iso(delivery.acknowledged_at),
+        "answered_at": _iso(delivery.answered_at),
     }
 
 

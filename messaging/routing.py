@@ -174,3 +174,17 @@ def resolve_recipients(sender: Membership, targets: Targets) -> list[Membership]
             _("No active member of the operation matches these recipients."), field="to"
         )
     return sorted(recipients.values(), key=lambda m: m.user_id)
+
+
+def resolve_reply_recipients(sender: Membership, alert, targets: Targets) -> list[Membership]:
+    """A Response or a Seizure about an Alert goes to the Alert's sender and the OCUs, whatever
+    the policy (they asked); any extra targets follow the policy."""
+    members = _members(sender)
+    recipients = {m.pk: m for m in members.filter(Q(role=Role.OCU) | Q(user_id=alert.sender_id))}
+    if targets.chosen():
+        recipients.update({m.pk: m for m in resolve_recipients(sender, targets)})
+    if not recipients:
+        raise DomainError(
+            _("No active member of the operation matches these recipients."), field="to"
+        )
+    return sorted(recipients.values(), key=lambda m: m.user_id)

@@ -6,12 +6,18 @@ members of its operation; to anyone else it does not exist (404).
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from accounts.models import Membership, OperationStatus, User
+from accounts.models import Membership, OperationStatus, Role, User
 
-from .models import Delivery, Message
+from .codes import Outcome, Priority
+from .models import Delivery, Message, MessageKind
 
 
 def _member_operation_ids(user: User) -> QuerySet:
@@ -104,3 +110,118 @@ def operation_slugs_of(*, user: User) -> set[str]:
 
 def last_delivery_id(*, user: User) -> int:
     return Delivery.objects.filter(recipient=user).aggregate(m=Max("message_id"))["m"] or 0
+
+
+# --- formatted messages: thread, follow-up -----------------------------------------------
+
+
+def message_with_details(message: Message) -> Message:
+    """Load the formatted part of a message (and of the message it forwards) for display."""
+    from .models import AlertSubject
+
+    shown = message.forwarded_from or message
+    related = []
+    if shown.kind == MessageKind.ALERT:
+        related.append("alert_details")
+    elif shown.kind == MessageKind.RESPONSE:
+        related.append("response_details")
+    elif shown.kind == MessageKind.SEIZURE:
+        related.append("seizure")
+    if related:
+        shown = Message.objects.select_related("sender", "alert", *related).get(pk=shown.pk)
+        if shown.kind == MessageKind.ALERT:
+            shown.subjects = list(AlertSubject.objects.filter(message=shown))
+    message.shown = shown
+    return message
+
+
+def thread_for(*, user: User, alert: Message) -> list[Message]:
+    """The Responses and Seizures about an Alert that the user may read, oldest first."""
+    return list(
+        Message.objects.filter(alert=alert)
+        .filter(Q(sender=user) | Q(deliveries__recipient=user))
+        .select_related("sender", "response_details", "seizure")
+        .distinct()
+        .order_by("id")
+    )
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    responses: int
+    positive: int
+    seizures: int
+
+
+def thread_summary(thread: list[Message]) -> ThreadSummary:
+    responses = [m for m in thread if m.kind == MessageKind.RESPONSE]
+    return ThreadSummary(
+        responses=len(responses),
+        positive=sum(1 for m in responses if m.response_details.outcome == Outcome.POSITIVE),
+        seizures=sum(1 for m in thread if m.kind == MessageKind.SEIZURE),
+    )
+
+
+def ack_due_at(message: Message) -> datetime:
+    """When the recipients' acknowledgement of an Alert is due (per-operation deadlines)."""
+    operation = message.operation
+    minutes = (
+        operation.ack_minutes_urgent
+        if message.priority == Priority.URGENT
+        else operation.ack_minutes_normal
+    )
+    return message.created_at + timedelta(minutes=minutes)
+
+
+def delivery_is_overdue(delivery: Delivery, due_at: datetime, now: datetime) -> bool:
+    """Not acknowledged by the deadline: still waiting past it, or acknowledged late."""
+    if delivery.acknowledged_at is None:
+        return now > due_at
+    return delivery.acknowledged_at > due_at
+
+
+@dataclass
+class AlertFollowUp:
+    alert: Message
+    due_at: datetime
+    deliveries: list[Delivery]
+    overdue: int
+    acknowledged: int
+    answered: int
+
+
+def followup_board(*, user: User, membership: Membership, now: datetime | None = None):
+    """Every Alert of the operation with each recipient's progress, for its OCUs only."""
+    if membership.role != Role.OCU or membership.user_id != user.pk:
+        raise PermissionDenied
+    now = now or timezone.now()
+    alerts = (
+        Message.objects.filter(operation_id=membership.operation_id, kind=MessageKind.ALERT)
+        .select_related("sender", "operation", "alert_details")
+        .prefetch_related(
+            Prefetch(
+                "deliveries",
+                queryset=Delivery.objects.select_related("recipient").order_by(
+                    "recipient__country", "recipient__full_name"
+                ),
+            )
+        )
+        .order_by("-id")
+    )
+    board = []
+    for alert in alerts:
+        due = ack_due_at(alert)
+        deliveries = list(alert.deliveries.all())
+        for delivery in deliveries:
+            delivery.overdue = delivery_is_overdue(delivery, due, now)
+        board.append(
+            AlertFollowUp(
+                alert=alert,
+                due_at=due,
+                deliveries=deliveries,
+                overdue=sum(d.overdue for d in deliveries),
+                acknowledged=sum(d.acknowledged_at is not None for d in deliveries),
+                answered=sum(d.answered_at is not None for d in deliveries),
+            )
+        )
+    return board

@@ -1,20 +1,45 @@
-"""Every write of messaging: send, mark delivered, mark read."""
+"""Every write of messaging: send (all kinds), forward, acknowledge, mark delivered and read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Operation, User
+from accounts.models import Membership, Operation, Role, User
 from aircop.exceptions import Conflict, DomainError, NotFound
+from seizures.services import seizure_record
 
 from . import realtime
-from .models import BODY_MAX, Delivery, Message, MessageKind
-from .routing import Targets, resolve_recipients
+from .codes import HandlingCode, Priority
+from .formatted import (
+    AlertInput,
+    ResponseInput,
+    SeizureInput,
+    validate_alert,
+    validate_response,
+    validate_seizure,
+)
+from .models import (
+    BODY_MAX,
+    AlertDetails,
+    AlertSubject,
+    Delivery,
+    Message,
+    MessageKind,
+    ResponseDetails,
+)
+from .routing import Targets, resolve_recipients, resolve_reply_recipients
+
+DETAILS_BY_KIND = {
+    MessageKind.ALERT: ("alert", AlertInput),
+    MessageKind.RESPONSE: ("response", ResponseInput),
+    MessageKind.SEIZURE: ("seizure", SeizureInput),
+}
 
 
 def _sender_membership(*, sender: User, operation: Operation) -> Membership:
@@ -28,37 +53,8 @@ def _sender_membership(*, sender: User, operation: Operation) -> Membership:
     return membership
 
 
-def _validate_content(*, kind: str, subject: str, body: str) -> None:
-    if kind not in MessageKind.values:
-        raise DomainError(_("Unknown message kind."), field="kind")
-    if not subject.strip():
-        raise DomainError(_("The subject is required."), field="subject")
-    if len(subject) > Message._meta.get_field("subject").max_length:
-        raise DomainError(_("The subject is too long (200 characters at most)."), field="subject")
-    if not body.strip():
-        raise DomainError(_("The message is empty."), field="body")
-    if len(body) > BODY_MAX:
-        raise DomainError(
-            _("The message has %(length)d characters; the limit is %(limit)d.")
-            % {"length": len(body), "limit": BODY_MAX},
-            field="body",
-            code="too_long",
-        )
-
-
-@transaction.atomic
-def message_send(
-    *,
-    sender: User,
-    operation: Operation,
-    kind: str = MessageKind.FREE_TEXT,
-    subject: str,
-    body: str,
-    targets: Targets,
-) -> Message:
-    """Store a message and one delivery per recipient, then notify them after commit."""
-    membership = _sender_membership(sender=sender, operation=operation)
-    # Lock the operation row so that a concurrent close waits for this send.
+def _lock_open_operation(operation: Operation) -> Operation:
+    # Lock the operation row so that a concurrent close waits for this write.
     operation = Operation.objects.select_for_update().get(pk=operation.pk)
     if not operation.accepts_messages:
         raise Conflict(
@@ -67,17 +63,133 @@ def message_send(
             field="operation",
             code="operation_closed",
         )
-    _validate_content(kind=kind, subject=subject, body=body)
-    recipients = resolve_recipients(membership, targets)
+    return operation
+
+
+def _validate_common(
+    *, kind: str, subject: str, body: str, priority: str, handling_code: str, handling_note: str
+) -> None:
+    if kind not in MessageKind.values:
+        raise DomainError(_("Unknown message kind."), field="kind")
+    if kind == MessageKind.FREE_TEXT and not subject.strip():
+        raise DomainError(_("The subject is required."), field="subject")
+    if len(subject) > Message._meta.get_field("subject").max_length:
+        raise DomainError(_("The subject is too long (200 characters at most)."), field="subject")
+    if kind == MessageKind.FREE_TEXT and not body.strip():
+        raise DomainError(_("The message is empty."), field="body")
+    if len(body) > BODY_MAX:
+        raise DomainError(
+            _("The message has %(length)d characters; the limit is %(limit)d.")
+            % {"length": len(body), "limit": BODY_MAX},
+            field="body",
+            code="too_long",
+        )
+    if priority not in Priority.values:
+        raise DomainError(_("Choose one of the listed values."), field="priority")
+    if handling_code not in HandlingCode.values:
+        raise DomainError(_("Choose one of the listed values."), field="handling_code")
+    if handling_code == HandlingCode.H3 and not handling_note.strip():
+        raise DomainError(_("Describe the restriction of handling code H3."), field="handling_note")
+
+
+def _visible_alert(*, user: User, operation: Operation, alert_id: int | None) -> Message:
+    """The Alert a Response or Seizure refers to: one the sender can see, in this operation."""
+    alert = None
+    if alert_id is not None:
+        alert = (
+            Message.objects.filter(pk=alert_id, kind=MessageKind.ALERT, operation=operation)
+            .filter(Q(sender=user) | Q(deliveries__recipient=user))
+            .select_related("sender")
+            .distinct()
+            .first()
+        )
+    if alert is None:
+        raise DomainError(
+            _("No such alert in this operation."), field="alert_id", code="unknown_alert"
+        )
+    return alert
+
+
+def _default_subject(kind: str, details, alert: Message | None) -> str:
+    """A language-neutral subject when the sender leaves it empty."""
+    if kind == MessageKind.ALERT:
+        return (
+            f"{details.flight_number} {details.departure_airport}→{details.destination_airport}"
+            f" {details.flight_date.isoformat()}"
+        )
+    if alert is not None:
+        return f"Re: {alert.subject}"[:200]
+    if kind == MessageKind.SEIZURE:
+        return f"{details.airport} {details.quantity.normalize():f} {details.unit}"
+    return ""
+
+
+@transaction.atomic
+def message_send(
+    *,
+    sender: User,
+    operation: Operation,
+    kind: str = MessageKind.FREE_TEXT,
+    subject: str = "",
+    body: str = "",
+    targets: Targets | None = None,
+    priority: str = Priority.NORMAL,
+    handling_code: str = HandlingCode.H0,
+    handling_note: str = "",
+    details: AlertInput | ResponseInput | SeizureInput | None = None,
+    alert_id: int | None = None,
+) -> Message:
+    """Store a message of any kind, its formatted part, the seizure record of a Seizure, one
+    delivery per recipient and an audit row; notify the recipients after commit."""
+    membership = _sender_membership(sender=sender, operation=operation)
+    operation = _lock_open_operation(operation)
+    _validate_common(
+        kind=kind,
+        subject=subject,
+        body=body,
+        priority=priority,
+        handling_code=handling_code,
+        handling_note=handling_note,
+    )
+    alert = None
+    if kind == MessageKind.FREE_TEXT:
+        if details is not None or alert_id is not None:
+            raise DomainError(_("A plain message has no formatted part."), field="kind")
+    else:
+        name, expected = DETAILS_BY_KIND[kind]
+        if not isinstance(details, expected):
+            raise DomainError(_("This field is required."), field=name, code="required")
+        if kind == MessageKind.ALERT and alert_id is not None:
+            raise DomainError(_("An alert does not refer to another alert."), field="alert_id")
+        if kind == MessageKind.RESPONSE or alert_id is not None:
+            alert = _visible_alert(user=sender, operation=operation, alert_id=alert_id)
+        details = {
+            MessageKind.ALERT: validate_alert,
+            MessageKind.RESPONSE: validate_response,
+            MessageKind.SEIZURE: validate_seizure,
+        }[kind](details)
+
+    targets = targets or Targets()
+    if alert is not None:
+        recipients = resolve_reply_recipients(membership, alert, targets)
+    elif kind == MessageKind.SEIZURE and not targets.chosen():
+        recipients = resolve_recipients(membership, Targets(ocus=True))
+    else:
+        recipients = resolve_recipients(membership, targets)
 
     message = Message.objects.create(
         operation=operation,
         sender=sender,
         kind=kind,
-        subject=subject.strip(),
+        subject=subject.strip() or _default_subject(kind, details, alert),
         body=body,
+        priority=priority,
+        handling_code=handling_code,
+        handling_note=handling_note.strip(),
+        alert=alert,
         targets=targets.as_dict(),
     )
+    _store_details(message=message, details=details, alert=alert, sender=sender)
     Delivery.objects.bulk_create(
         [Delivery(message=message, recipient_id=m.user_id) for m in recipients]
     )
@@ -86,13 +198,166 @@ def message_send(
         action="message.sent",
         operation=operation,
         target=message,
-        data={"targets": targets.as_dict(), "recipients": len(recipients)},
+        data={
+            "kind": kind,
+            "targets": targets.as_dict(),
+            "recipients": len(recipients),
+            "alert": alert.pk if alert else None,
+        },
     )
     realtime.send_event_on_commit(
         [m.user_id for m in recipients], realtime.message_new_event(message)
     )
+    if alert is not None:
+        _mark_answered(alert=alert, user=sender)
     message.recipient_memberships = recipients
     return message
+
+
+def _store_details(*, message: Message, details, alert: Message | None, sender: User) -> None:
+    if isinstance(details, AlertInput):
+        AlertDetails.objects.create(
+            message=message,
+            flight_number=details.flight_number,
+            airline=details.airline,
+            flight_date=details.flight_date,
+            departure_airport=details.departure_airport,
+            transit_airports=list(details.transit_airports),
+            destination_airport=details.destination_airport,
+            suspected_commodity=details.suspected_commodity,
+            risk_indicators=list(details.risk_indicators),
+            requested_action=details.requested_action,
+            air_waybill=details.air_waybill,
+            consignor=details.consignor,
+            consignee=details.consignee,
+            declared_goods=details.declared_goods,
+        )
+        AlertSubject.objects.bulk_create(
+            [
+                AlertSubject(
+                    message=message,
+                    position=i,
+                    name=s.name,
+                    date_of_birth=s.date_of_birth,
+                    nationality=s.nationality,
+                    document_type=s.document_type,
+                    document_number=s.document_number,
+                    pnr=s.pnr,
+                    seat=s.seat,
+                )
+                for i, s in enumerate(details.subjects)
+            ]
+        )
+    elif isinstance(details, ResponseInput):
+        ResponseDetails.objects.create(
+            message=message,
+            outcome=details.outcome,
+            not_controlled_reason=details.not_controlled_reason,
+            action_taken=details.action_taken,
+        )
+    elif isinstance(details, SeizureInput):
+        seizure_record(
+            reported_by=sender,
+            operation=message.operation,
+            data=details,
+            message=message,
+            alert=alert,
+            notes=message.body,
+        )
+
+
+def _delivery_audience(message: Message, recipient_id: int) -> set[int]:
+    """Who hears about a delivery's progress: the recipient's own tabs and, for an Alert, its
+    sender and the operation's OCUs (the follow-up board)."""
+    audience = {recipient_id}
+    if message.kind == MessageKind.ALERT:
+        audience.add(message.sender_id)
+        audience.update(
+            Membership.objects.filter(
+                operation_id=message.operation_id, role=Role.OCU, active=True
+            ).values_list("user_id", flat=True)
+        )
+    return audience
+
+
+def _notify_delivery(event_type: str, message: Message, delivery: Delivery, user: User) -> None:
+    realtime.send_event_on_commit(
+        _delivery_audience(message, user.pk),
+        realtime.delivery_event(event_type, message, delivery, user),
+    )
+
+
+def _mark_answered(*, alert: Message, user: User) -> None:
+    delivery = Delivery.objects.select_for_update().filter(message=alert, recipient=user).first()
+    if delivery is None or delivery.answered_at is not None:
+        return
+    now = timezone.now()
+    delivery.answered_at = now
+    delivery.acknowledged_at = delivery.acknowledged_at or now
+    delivery.read_at = delivery.read_at or now
+    delivery.delivered_at = delivery.delivered_at or now
+    delivery.save(update_fields=["answered_at", "acknowledged_at", "read_at", "delivered_at"])
+    _notify_delivery("delivery.acknowledged", alert, delivery, user)
+
+
+@transaction.atomic
+def message_forward(
+    *, forwarder: User, message: Message, targets: Targets, note: str = ""
+) -> Message:
+    """Forward a message the forwarder can read to other members of its operation.
+
+    Handling code H2 (no onward sharing without the sender's consent) refuses it unless the
+    forwarder is the original sender. The forward carries the original's handling code."""
+    original = message.forwarded_from or message
+    if original.handling_code == HandlingCode.H2 and original.sender_id != forwarder.pk:
+        raise DomainError(
+            _("Handling code H2: only the sender may share this message further."),
+            field="handling_code",
+            code="h2_forward_refused",
+        )
+    forward = message_send(
+        sender=forwarder,
+        operation=message.operation,
+        subject=f"Fwd: {original.subject}"[:200],
+        body=note or _("(forwarded without comment)"),
+        targets=targets,
+        handling_code=original.handling_code,
+        handling_note=original.handling_note,
+    )
+    Message.objects.filter(pk=forward.pk).update(forwarded_from=original)
+    forward.forwarded_from = original
+    audit_record(
+        actor=forwarder,
+        action="message.forwarded",
+        operation=message.operation,
+        target=original,
+        data={"forward": forward.pk},
+    )
+    return forward
+
+
+@transaction.atomic
+def delivery_acknowledge(*, user: User, message: Message) -> Delivery:
+    """A recipient acknowledges an Alert (once; later calls change nothing)."""
+    if message.kind != MessageKind.ALERT:
+        raise DomainError(_("Only alerts are acknowledged."), field="message", code="not_an_alert")
+    delivery = Delivery.objects.select_for_update().filter(message=message, recipient=user).first()
+    if delivery is None:
+        raise DomainError(
+            _("Only a recipient acknowledges an alert."), field="message", code="not_a_recipient"
+        )
+    if delivery.acknowledged_at is not None:
+        return delivery
+    now = timezone.now()
+    delivery.acknowledged_at = now
+    delivery.read_at = delivery.read_at or now
+    delivery.delivered_at = delivery.delivered_at or now
+    delivery.save(update_fields=["acknowledged_at", "read_at", "delivered_at"])
+    audit_record(
+        actor=user, action="alert.acknowledged", operation=message.operation, target=message
+    )
+    _notify_delivery("delivery.acknowledged", message, delivery, user)
+    return delivery
 
 
 def deliveries_mark_delivered(*, user: User, message_ids: Iterable[int]) -> int:
@@ -109,8 +374,8 @@ def deliveries_mark_delivered(*, user: User, message_ids: Iterable[int]) -> int:
 def delivery_mark_read(*, user: User, message: Message) -> Delivery | None:
     """Mark the user's copy read (and delivered); the sender has no delivery and gets None.
 
-    The user's other open tabs hear of it (``delivery.read``) to update their unread count.
-    """
+    The user's other tabs hear of it (``delivery.read``), and for an Alert its sender and the
+    OCUs (follow-up board)."""
     now = timezone.now()
     delivery = Delivery.objects.select_for_update().filter(recipient=user, message=message).first()
     if delivery is None or delivery.read_at is not None:
@@ -118,5 +383,5 @@ def delivery_mark_read(*, user: User, message: Message) -> Delivery | None:
     delivery.read_at = now
     delivery.delivered_at = delivery.delivered_at or now
     delivery.save(update_fields=["read_at", "delivered_at"])
-    realtime.send_event_on_commit([user.pk], realtime.delivery_read_event(message))
+    _notify_delivery("delivery.read", message, delivery, user)
     return delivery
