@@ -1,5 +1,6 @@
 """The JSON API under /api/v1/: one NinjaAPI, routers from the apps, errors naming the field."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
@@ -23,6 +24,9 @@ api.add_router("/", accounts_router)
 api.add_router("/", messaging_router)
 
 
+KINDS = ("free_text", "alert", "response", "seizure")
+
+
 def _field_of(loc) -> str:
     # ninja locations look like ("body", "payload", "to", "users", 0) or ("query", "after"):
     # drop the envelope (where, and the name of the body parameter) and keep the field path.
@@ -31,13 +35,24 @@ def _field_of(loc) -> str:
         where = parts.pop(0)
         if where in ("body", "form") and parts and parts[0] == "payload":
             parts.pop(0)
+        if parts and parts[0] in KINDS:  # the tag of the kind's schema (discriminated union)
+            parts.pop(0)
     return ".".join(parts) or "request"
+
+
+def _is_kind_error(error: dict) -> bool:
+    """pydantic's discriminated-union errors: no `kind`, or a `kind` we do not know."""
+    return str(error.get("type", "")).startswith("union_tag") or "'kind'" in error.get("msg", "")
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     errors = [
-        {"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors
+        {
+            "field": "kind" if _is_kind_error(e) else _field_of(e.get("loc", ())),
+            "message": e.get("msg", ""),
+        }
+        for e in exc.errors
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
@@ -54,6 +69,13 @@ def on_domain_error(request, exc: DomainError):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return api.create_response(
+        request, {"detail": "Your role in this operation does not allow this."}, status=403
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -1,98 +1,111 @@
-"""API: members I may address, sending, the inbox, reading a message."""
+"""API of messaging: who I may address, sending every kind, the inbox, reading, acknowledging,
+forwarding, and the OCU follow-up board. Thin: parse, call a service or selector, answer."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from accounts.selectors import membership_for
 
-from . import selectors, services
-from .models import BODY_MAX, MessageKind
+from . import schemas, selectors, services
+from .formatted import AlertInput, ResponseInput, SeizureInput, SubjectInput
+from .models import Message, MessageKind
 from .routing import Targets, addressable_members, allowed_targets
 
 router = Router(tags=["messages"])
 
 
-class MemberOut(Schema):
-    username: str
-    full_name: str
-    role: str
-    country: str
-    airport: str
+# --- input conversion ---------------------------------------------------------------------
 
 
-class MembersOut(Schema):
-    targets: list[str] = Field(description="Group targets my role may use")
-    members: list[MemberOut] = Field(description="Members I may select by hand")
-
-
-class TargetsIn(Schema):
-    ocus: bool = False
-    national_contacts: bool = False
-    officers: bool = False
-    my_country: bool = False
-    users: list[str] = Field(default_factory=list, max_length=1000)
-
-
-class MessageIn(Schema):
-    kind: MessageKind = MessageKind.FREE_TEXT
-    subject: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=BODY_MAX)
-    to: TargetsIn
-
-
-class SenderOut(Schema):
-    username: str
-    full_name: str
-    country: str
-    airport: str
-
-
-class RecipientOut(Schema):
-    username: str
-    full_name: str
-    delivered_at: datetime | None = None
-    read_at: datetime | None = None
-
-
-class SentOut(Schema):
-    id: int
-    recipients: list[str]
-
-
-class InboxItemOut(Schema):
-    id: int
-    kind: str
-    subject: str
-    sender: SenderOut
-    created_at: datetime
-    read_at: datetime | None
-
-
-class InboxOut(Schema):
-    items: list[InboxItemOut]
-    next_after: int | None = Field(description="Pass as `after` for the next page; null at the end")
-
-
-class MessageOut(Schema):
-    id: int
-    operation: str
-    kind: str
-    subject: str
-    body: str
-    sender: SenderOut
-    created_at: datetime
-    targets: dict
-    recipients: list[RecipientOut] | None = Field(
-        default=None, description="Only for the sender: who received and read it"
+def _targets(to: schemas.TargetsIn | None) -> Targets | None:
+    if to is None:
+        return None
+    return Targets(
+        ocus=to.ocus,
+        national_contacts=to.national_contacts,
+        officers=to.officers,
+        my_country=to.my_country,
+        users=tuple(to.users),
     )
 
 
-def _member(m) -> MemberOut:
+def _alert_input(a: schemas.AlertIn) -> AlertInput:
+    return AlertInput(
+        flight_number=a.flight_number,
+        airline=a.airline,
+        flight_date=a.flight_date,
+        departure_airport=a.departure_airport,
+        transit_airports=tuple(a.transit_airports),
+        destination_airport=a.destination_airport,
+        subjects=tuple(
+            SubjectInput(
+                name=s.name,
+                date_of_birth=s.date_of_birth,
+                nationality=s.nationality,
+                document_type=s.document_type or "",
+                document_number=s.document_number,
+                pnr=s.pnr,
+                seat=s.seat,
+            )
+            for s in a.subjects
+        ),
+        air_waybill=a.air_waybill,
+        consignor=a.consignor,
+        consignee=a.consignee,
+        declared_goods=a.declared_goods,
+        suspected_commodity=a.suspected_commodity or "",
+        risk_indicators=tuple(a.risk_indicators),
+        requested_action=a.requested_action,
+    )
+
+
+def _seizure_input(s: schemas.SeizureIn) -> SeizureInput:
+    seized_at = s.seized_at if s.seized_at.tzinfo else s.seized_at.replace(tzinfo=UTC)
+    return SeizureInput(
+        seized_at=seized_at,
+        airport=s.airport,
+        commodity=s.commodity,
+        quantity=s.quantity,
+        unit=s.unit,
+        currency=s.currency,
+        amount=s.amount,
+        usd_value=s.usd_value,
+        concealment=s.concealment,
+        detection=s.detection,
+        flight_number=s.flight_number,
+        departure=s.departure,
+        transit=tuple(s.transit),
+        destination=s.destination,
+        persons_arrested=s.persons_arrested,
+        arrested_nationalities=tuple(s.arrested_nationalities),
+        companies_incriminated=s.companies_incriminated,
+    )
+
+
+def _details(payload):
+    if payload.kind == MessageKind.ALERT:
+        return _alert_input(payload.alert)
+    if payload.kind == MessageKind.RESPONSE:
+        r = payload.response
+        return ResponseInput(
+            outcome=r.outcome,
+            not_controlled_reason=r.not_controlled_reason,
+            action_taken=r.action_taken,
+        )
+    if payload.kind == MessageKind.SEIZURE:
+        return _seizure_input(payload.seizure)
+    return None
+
+
+# --- output conversion ----------------------------------------------------------------------
+
+
+def _member(m) -> schemas.MemberOut:
     u = m.user
-    return MemberOut(
+    return schemas.MemberOut(
         username=u.username,
         full_name=u.get_full_name(),
         role=m.role,
@@ -101,8 +114,8 @@ def _member(m) -> MemberOut:
     )
 
 
-def _sender(u) -> SenderOut:
-    return SenderOut(
+def _sender(u) -> schemas.SenderOut:
+    return schemas.SenderOut(
         username=u.username,
         full_name=u.get_full_name(),
         country=str(u.country or ""),
@@ -110,17 +123,105 @@ def _sender(u) -> SenderOut:
     )
 
 
-@router.get("/operations/{slug}/members", response=MembersOut, summary="Who I may address")
+def _delivery(d) -> schemas.DeliveryOut:
+    return schemas.DeliveryOut(
+        username=d.recipient.username,
+        full_name=d.recipient.get_full_name(),
+        delivered_at=d.delivered_at,
+        read_at=d.read_at,
+        acknowledged_at=d.acknowledged_at,
+        answered_at=d.answered_at,
+    )
+
+
+def _formatted_part(shown: Message) -> dict:
+    if shown.kind == MessageKind.ALERT:
+        a = shown.alert_details
+        return {
+            "alert": schemas.AlertOut(
+                flight_number=a.flight_number,
+                airline=a.airline,
+                flight_date=a.flight_date,
+                departure_airport=a.departure_airport,
+                transit_airports=a.transit_airports,
+                destination_airport=a.destination_airport,
+                subjects=[
+                    schemas.SubjectOut(
+                        name=s.name,
+                        date_of_birth=s.date_of_birth,
+                        nationality=str(s.nationality),
+                        document_type=s.document_type or None,
+                        document_number=s.document_number,
+                        pnr=s.pnr,
+                        seat=s.seat,
+                    )
+                    for s in shown.subjects
+                ],
+                air_waybill=a.air_waybill,
+                consignor=a.consignor,
+                consignee=a.consignee,
+                declared_goods=a.declared_goods,
+                suspected_commodity=a.suspected_commodity or None,
+                risk_indicators=a.risk_indicators,
+                requested_action=a.requested_action,
+            )
+        }
+    if shown.kind == MessageKind.RESPONSE:
+        r = shown.response_details
+        return {
+            "response": schemas.ResponseIn(
+                outcome=r.outcome,
+                not_controlled_reason=r.not_controlled_reason,
+                action_taken=r.action_taken,
+            )
+        }
+    if shown.kind == MessageKind.SEIZURE:
+        s = shown.seizure
+        return {
+            "seizure": schemas.SeizureIn(
+                seized_at=s.seized_at,
+                airport=s.airport,
+                commodity=s.commodity,
+                quantity=s.quantity,
+                unit=s.unit,
+                currency=s.currency,
+                amount=s.amount,
+                usd_value=s.usd_value,
+                concealment=s.concealment,
+                detection=s.detection,
+                flight_number=s.flight_number,
+                departure=s.departure,
+                transit=s.transit,
+                destination=s.destination,
+                persons_arrested=s.persons_arrested,
+                arrested_nationalities=s.arrested_nationalities,
+                companies_incriminated=s.companies_incriminated,
+            )
+        }
+    return {}
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+@router.get("/operations/{slug}/members", response=schemas.MembersOut, summary="Who I may address")
 def members_list(request, slug: str):
     membership = membership_for(user=request.auth, slug=slug)
-    return MembersOut(
+    return schemas.MembersOut(
         targets=sorted(t.value for t in allowed_targets(membership)),
         members=[_member(m) for m in addressable_members(membership)],
     )
 
 
-@router.post("/operations/{slug}/messages", response={201: SentOut}, summary="Send a message")
-def message_create(request, slug: str, payload: MessageIn):
+@router.post(
+    "/operations/{slug}/messages",
+    response={201: schemas.SentOut},
+    summary="Send a message: free text, Alert, Response or Seizure",
+)
+def message_create(request, slug: str, payload: schemas.MessageIn):
+    """`kind` selects the schema. A Response needs `alert_id` and goes, by default, to the
+    Alert's sender and the OCUs; a Seizure without recipients goes to the OCUs and creates the
+    seizure record."""
     membership = membership_for(user=request.auth, slug=slug)
     message = services.message_send(
         sender=request.auth,
@@ -128,21 +229,22 @@ def message_create(request, slug: str, payload: MessageIn):
         kind=payload.kind,
         subject=payload.subject,
         body=payload.body,
-        targets=Targets(
-            ocus=payload.to.ocus,
-            national_contacts=payload.to.national_contacts,
-            officers=payload.to.officers,
-            my_country=payload.to.my_country,
-            users=tuple(payload.to.users),
-        ),
+        targets=_targets(payload.to),
+        priority=payload.priority,
+        handling_code=payload.handling_code,
+        handling_note=payload.handling_note,
+        details=_details(payload),
+        alert_id=getattr(payload, "alert_id", None),
     )
     return Status(
         201,
-        SentOut(id=message.id, recipients=[m.user.username for m in message.recipient_memberships]),
+        schemas.SentOut(
+            id=message.id, recipients=[m.user.username for m in message.recipient_memberships]
+        ),
     )
 
 
-@router.get("/operations/{slug}/inbox", response=InboxOut, summary="My inbox, oldest first")
+@router.get("/operations/{slug}/inbox", response=schemas.InboxOut, summary="My inbox, oldest first")
 def inbox(request, slug: str, after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200)):
     """Messages addressed to me with an id above `after`, oldest first, `limit` at a time.
     Follow `next_after` until it is null to read everything."""
@@ -154,15 +256,17 @@ def inbox(request, slug: str, after: int = Query(0, ge=0), limit: int = Query(50
     )
     page, more = deliveries[:limit], len(deliveries) > limit
     services.deliveries_mark_delivered(user=request.auth, message_ids=[d.message_id for d in page])
-    return InboxOut(
+    return schemas.InboxOut(
         items=[
-            InboxItemOut(
+            schemas.InboxItemOut(
                 id=d.message.id,
                 kind=d.message.kind,
                 subject=d.message.subject,
+                priority=d.message.priority,
                 sender=_sender(d.message.sender),
                 created_at=d.message.created_at,
                 read_at=d.read_at,
+                acknowledged_at=d.acknowledged_at,
             )
             for d in page
         ],
@@ -170,29 +274,98 @@ def inbox(request, slug: str, after: int = Query(0, ge=0), limit: int = Query(50
     )
 
 
-@router.get("/messages/{message_id}", response=MessageOut, summary="One message; marks it read")
+@router.get(
+    "/messages/{message_id}", response=schemas.MessageOut, summary="One message; marks it read"
+)
 def message_detail(request, message_id: int):
-    message = selectors.message_for(user=request.auth, message_id=message_id)
-    services.delivery_mark_read(user=request.auth, message=message)
-    recipients = None
-    if message.sender_id == request.auth.pk:
-        recipients = [
-            RecipientOut(
-                username=d.recipient.username,
-                full_name=d.recipient.get_full_name(),
-                delivered_at=d.delivered_at,
-                read_at=d.read_at,
+    user = request.auth
+    message = selectors.message_with_details(
+        selectors.message_for(user=user, message_id=message_id)
+    )
+    mine = services.delivery_mark_read(user=user, message=message)
+    out = {}
+    if message.sender_id == user.pk:
+        out["recipients"] = [_delivery(d) for d in selectors.recipients_of(message=message)]
+    if message.kind == MessageKind.ALERT:
+        thread = selectors.thread_for(user=user, alert=message)
+        out["thread"] = [
+            schemas.ThreadItemOut(
+                id=m.id,
+                kind=m.kind,
+                subject=m.subject,
+                sender=m.sender.username,
+                created_at=m.created_at,
+                outcome=m.response_details.outcome if m.kind == MessageKind.RESPONSE else None,
             )
-            for d in selectors.recipients_of(message=message)
+            for m in thread
         ]
-    return MessageOut(
+        out["thread_summary"] = schemas.ThreadSummaryOut(**vars(selectors.thread_summary(thread)))
+    return schemas.MessageOut(
         id=message.id,
         operation=message.operation.slug,
         kind=message.kind,
         subject=message.subject,
         body=message.body,
+        priority=message.priority,
+        handling_code=message.handling_code,
+        handling_note=message.handling_note,
         sender=_sender(message.sender),
         created_at=message.created_at,
         targets=message.targets,
-        recipients=recipients,
+        alert_id=message.alert_id,
+        forwarded_from=message.forwarded_from_id,
+        my_delivery=_delivery(mine) if mine is not None else None,
+        **_formatted_part(message.shown),
+        **out,
     )
+
+
+@router.post(
+    "/messages/{message_id}/ack", response=schemas.AcknowledgedOut, summary="Acknowledge an Alert"
+)
+def message_acknowledge(request, message_id: int):
+    message = selectors.message_for(user=request.auth, message_id=message_id)
+    delivery = services.delivery_acknowledge(user=request.auth, message=message)
+    return schemas.AcknowledgedOut(id=message.id, acknowledged_at=delivery.acknowledged_at)
+
+
+@router.post(
+    "/messages/{message_id}/forward",
+    response={201: schemas.SentOut},
+    summary="Forward a message to other members (refused for H2 unless I sent it)",
+)
+def message_forward(request, message_id: int, payload: schemas.ForwardIn):
+    message = selectors.message_for(user=request.auth, message_id=message_id)
+    forward = services.message_forward(
+        forwarder=request.auth, message=message, targets=_targets(payload.to), note=payload.note
+    )
+    return Status(
+        201,
+        schemas.SentOut(
+            id=forward.id, recipients=[m.user.username for m in forward.recipient_memberships]
+        ),
+    )
+
+
+@router.get(
+    "/operations/{slug}/follow-up",
+    response=list[schemas.FollowUpOut],
+    summary="OCU follow-up: every Alert with each recipient's progress",
+)
+def followup(request, slug: str):
+    membership = membership_for(user=request.auth, slug=slug)
+    board = selectors.followup_board(user=request.auth, membership=membership)
+    return [
+        schemas.FollowUpOut(
+            id=item.alert.id,
+            subject=item.alert.subject,
+            priority=item.alert.priority,
+            created_at=item.alert.created_at,
+            due_at=item.due_at,
+            overdue=item.overdue,
+            acknowledged=item.acknowledged,
+            answered=item.answered,
+            recipients=[_delivery(d) for d in item.deliveries],
+        )
+        for item in board
+    ]

@@ -84,13 +84,21 @@ def test_recipient_outside_the_operation_is_400_naming_users(
 def test_missing_field_is_422_naming_it(client, bearer, cocair, ocu, officer):
     response = client.post(
         "/api/v1/operations/cocair/messages",
-        {"body": "b"},
+        {"kind": "free_text", "body": "b"},
         content_type="application/json",
         **bearer(ocu.user),
     )
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"subject", "to"} <= fields
+
+
+def test_missing_or_unknown_kind_is_422_naming_kind(client, bearer, cocair, ocu, officer):
+    for body in ({"subject": "s", "body": "b"}, {"kind": "memo", "subject": "s", "body": "b"}):
+        response = client.post("/api/v1/operations/cocair/messages", body,
+                               content_type="application/json", **bearer(ocu.user))
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["kind"]
 
 
 def test_closed_operation_is_409(client, bearer, cocair, ocu, officer):
