@@ -1,5 +1,7 @@
 """message_send: one transaction, one delivery per recipient, notified only after commit."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -41,7 +43,7 @@ def test_send_stores_message_deliveries_and_audit_then_notifies_after_commit(
     assert audit.actor == ocu.user and audit.operation == cocair
     assert audit.object_id == str(message.pk)
     assert len(callbacks) == 1
-    event = async_to_sync(layer.receive)(channel)
+    event = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
     assert event["type"] == "message.new"
     assert event["operation"] == "cocair"
     assert event["message"]["id"] == message.pk
