@@ -1,15 +1,19 @@
 """Demo data: COCAIR VI (9-17 December 2017) and a second operation, with a few messages."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Agency, Membership, Operation, OperationStatus, Role, User
-from messaging.models import Message
+from messaging.codes import DocumentType, HandlingCode, Outcome, Priority, RiskIndicator
+from messaging.formatted import AlertInput, ResponseInput, SeizureInput, SubjectInput
+from messaging.models import Message, MessageKind
 from messaging.routing import Targets
 from messaging.services import message_send
+from seizures.codes import Commodity, Concealment, Detection, Unit
 
 DEFAULT_PASSWORD = "aircop-demo-2017"  # noqa: S105 (demo only)
 
@@ -199,6 +203,81 @@ class Command(BaseCommand):
                 body=body,
                 targets=targets,
             )
+
+        self._alert_chain(users, operations["cocair"])
+
+    def _alert_chain(self, users, cocair):
+        """An urgent Alert from the OCU to Dakar, a positive Response and the Seizure."""
+        subject = "ET908 GRU→DSS 2017-12-10"
+        if Message.objects.filter(operation=cocair, subject=subject).exists():
+            return
+        alert = message_send(
+            sender=users["ocu.brussels"],
+            operation=cocair,
+            kind=MessageKind.ALERT,
+            priority=Priority.URGENT,
+            handling_code=HandlingCode.H1,
+            body="Booked the day before departure, ticket paid in cash in São Paulo.",
+            targets=Targets(users=("cns.senegal", "dakar.customs", "dakar.police")),
+            details=AlertInput(
+                flight_number="ET908",
+                airline="Ethiopian Airlines",
+                flight_date=date(2017, 12, 10),
+                departure_airport="GRU",
+                transit_airports=("ADD",),
+                destination_airport="DSS",
+                subjects=(
+                    SubjectInput(
+                        name="DOE John",
+                        date_of_birth=date(1988, 4, 2),
+                        nationality="NG",
+                        document_type=DocumentType.PASSPORT,
+                        document_number="A07734521",
+                        pnr="K7QX2M",
+                        seat="23C",
+                    ),
+                ),
+                suspected_commodity=Commodity.COCAINE,
+                risk_indicators=(
+                    RiskIndicator.CASH_TICKET,
+                    RiskIndicator.LAST_MINUTE,
+                    RiskIndicator.ROUTE,
+                ),
+                requested_action="Control the passenger and his checked bag on arrival.",
+            ),
+        )
+        message_send(
+            sender=users["dakar.customs"],
+            operation=cocair,
+            kind=MessageKind.RESPONSE,
+            alert_id=alert.pk,
+            body="Passenger and bag controlled at arrival.",
+            details=ResponseInput(
+                outcome=Outcome.POSITIVE, action_taken="Passenger detained, bag seized."
+            ),
+        )
+        message_send(
+            sender=users["dakar.customs"],
+            operation=cocair,
+            kind=MessageKind.SEIZURE,
+            alert_id=alert.pk,
+            body="White powder in the false bottom of the checked bag; field test positive.",
+            details=SeizureInput(
+                seized_at=datetime(2017, 12, 10, 6, 40, tzinfo=UTC),
+                airport="DSS",
+                commodity=Commodity.COCAINE,
+                quantity=Decimal("2.150"),
+                unit=Unit.KG,
+                concealment=Concealment.CHECKED_BAGGAGE,
+                detection=Detection.PROFILING,
+                flight_number="ET908",
+                departure="GRU",
+                transit=("ADD",),
+                destination="DSS",
+                persons_arrested=1,
+                arrested_nationalities=("NG",),
+            ),
+        )
 
     def _print_logins(self, password):
         self.stdout.write(
