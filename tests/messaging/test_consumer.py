@@ -155,3 +155,58 @@ async def test_bearer_token_client_connects_without_origin(cocair, ocu, officer)
 async def test_bad_bearer_token_is_refused(cocair):
     _ws, connected = await connect([(b"authorization", b"Bearer acp_wrong")])
     assert not connected
+
+
+@database_sync_to_async
+def send_alert_to_officers(ocu, operation):
+    from datetime import date
+
+    from messaging.formatted import AlertInput, SubjectInput
+
+    return message_send(
+        sender=ocu.user,
+        operation=operation,
+        kind="alert",
+        priority="urgent",
+        targets=Targets(officers=True),
+        details=AlertInput(
+            flight_number="ET908",
+            flight_date=date.today(),
+            departure_airport="GRU",
+            destination_airport="DSS",
+            subjects=(SubjectInput(name="Jane Roe"),),
+        ),
+    )
+
+
+async def test_ocu_hears_when_an_officer_reads_and_acknowledges_an_alert(cocair, ocu, officer):
+    from messaging.services import delivery_acknowledge, delivery_mark_read
+
+    alert = await send_alert_to_officers(ocu, cocair)
+    ws, _ = await connect(await database_sync_to_async(session_headers)(ocu.user))
+    await ws.receive_json_from()  # hello
+
+    await database_sync_to_async(delivery_mark_read)(user=officer.user, message=alert)
+    read = await ws.receive_json_from(timeout=5)
+    assert (read["type"], read["message_id"], read["recipient"]) == (
+        "delivery.read",
+        alert.pk,
+        "officer",
+    )
+    assert read["read_at"] and read["acknowledged_at"] is None
+
+    await database_sync_to_async(delivery_acknowledge)(user=officer.user, message=alert)
+    ack = await ws.receive_json_from(timeout=5)
+    assert (ack["type"], ack["recipient"]) == ("delivery.acknowledged", "officer")
+    assert ack["acknowledged_at"] is not None
+    await ws.disconnect()
+
+
+async def test_urgent_alert_event_carries_priority(cocair, ocu, officer):
+    ws, _ = await connect(await database_sync_to_async(session_headers)(officer.user))
+    await ws.receive_json_from()
+    alert = await send_alert_to_officers(ocu, cocair)
+    event = await ws.receive_json_from(timeout=5)
+    assert event["message"]["id"] == alert.pk
+    assert (event["message"]["kind"], event["message"]["priority"]) == ("alert", "urgent")
+    await ws.disconnect()
