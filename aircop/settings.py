@@ -112,6 +112,13 @@ ASGI_APPLICATION = "aircop.asgi.application"
 # --- Database ---------------------------------------------------------------
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # psycopg 3's pool: ASGI threads borrow a connection instead of opening one each time.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": int(os.environ.get("AIRCOP_DB_POOL_MAX", "20")),
+            "timeout": 10,
+        }
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must be set when AIRCOP_PRODUCTION=1.")
 else:
@@ -138,7 +145,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+            "CONFIG": {
+                # redis-py 8 times socket reads out after 5 s, the channel layer's own blocking
+                # read time: idle consumers would die. Its default pool (100) is too small for
+                # bursts of joins, leaves and broadcasts.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
+                "capacity": 1500,
+                "expiry": 60,
+            },
         }
     }
 elif PRODUCTION:

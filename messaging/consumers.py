@@ -8,17 +8,15 @@ schemas: docs/architecture.md ("Websocket events").
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from . import realtime, selectors, services
+from . import delivery_marks, realtime, selectors
 
 CLOSE_UNAUTHENTICATED = 4401
-DELIVERED_FLUSH_SECONDS = 0.5
 RECENT_IDS = 2000
 
 
@@ -35,8 +33,6 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # arrives live, by replay, or both while a resume is running.
         self.pushed: deque[int] = deque(maxlen=RECENT_IDS)
         self.pushed_set: set[int] = set()
-        self.undelivered: set[int] = set()
-        self.flush_task: asyncio.Task | None = None
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json(
@@ -46,9 +42,6 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-            if self.flush_task is not None:
-                self.flush_task.cancel()
-            await self._flush_delivered()
 
     # --- from the client ---------------------------------------------------------
     async def receive_json(self, content, **kwargs):
@@ -118,19 +111,5 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.pushed.append(message_id)
         self.pushed_set.add(message_id)
         await self.send_json({**event, "replay": replay})
-        self.undelivered.add(message_id)
-        if self.flush_task is None or self.flush_task.done():
-            self.flush_task = asyncio.ensure_future(self._flush_later())
+        delivery_marks.marks().add(user_id=self.user.pk, message_id=message_id)
         return True
-
-    async def _flush_later(self):
-        await asyncio.sleep(DELIVERED_FLUSH_SECONDS)
-        await self._flush_delivered()
-
-    async def _flush_delivered(self):
-        if not self.undelivered:
-            return
-        ids, self.undelivered = self.undelivered, set()
-        await database_sync_to_async(services.deliveries_mark_delivered)(
-            user=self.user, message_ids=ids
-        )

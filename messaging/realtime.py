@@ -8,6 +8,7 @@ schemas are documented in ``docs/architecture.md`` ("Websocket events").
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
@@ -16,6 +17,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from .models import Message
+
+logger = logging.getLogger(__name__)
+GROUP_SEND_CONCURRENCY = 20
 
 
 def user_group(user_id: int) -> str:
@@ -72,13 +76,31 @@ def delivery_event(event_type: str, message: Message, delivery, recipient) -> di
 
 
 async def _group_send_all(groups: list[str], event: dict) -> None:
+    """Send to many groups with bounded concurrency (the Redis connection pool is finite).
+    A failure is logged, never raised: the write has committed, and clients catch up by
+    ``resume`` from the database."""
     layer = get_channel_layer()
     if layer is None:
         return
-    await asyncio.gather(*(layer.group_send(group, event) for group in groups))
+    limit = asyncio.Semaphore(GROUP_SEND_CONCURRENCY)
+
+    async def send(group: str) -> None:
+        async with limit:
+            await layer.group_send(group, event)
+
+    results = await asyncio.gather(*(send(g) for g in groups), return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        logger.error(
+            "%s reached %d of %d groups",
+            event.get("type"),
+            len(groups) - len(failures),
+            len(groups),
+            exc_info=failures[0],
+        )
 
 
 def send_event_on_commit(user_ids: Iterable[int], event: dict) -> None:
     """Send ``event`` to every open websocket of these users once the transaction commits."""
     groups = [user_group(user_id) for user_id in user_ids]
-    transaction.on_commit(lambda: async_to_sync(_group_send_all)(groups, event))
+    transaction.on_commit(lambda: async_to_sync(_group_send_all)(groups, event), robust=True)

@@ -370,6 +370,17 @@ def deliveries_mark_delivered(*, user: User, message_ids: Iterable[int]) -> int:
     ).update(delivered_at=timezone.now())
 
 
+def deliveries_mark_delivered_bulk(*, recipients_by_message: dict[int, set[int]]) -> int:
+    """The websocket batcher's write: one UPDATE per message for all its recipients."""
+    now = timezone.now()
+    return sum(
+        Delivery.objects.filter(
+            message_id=message_id, recipient_id__in=user_ids, delivered_at__isnull=True
+        ).update(delivered_at=now)
+        for message_id, user_ids in recipients_by_message.items()
+    )
+
+
 @transaction.atomic
 def delivery_mark_read(*, user: User, message: Message) -> Delivery | None:
     """Mark the user's copy read (and delivered); the sender has no delivery and gets None.
