@@ -95,8 +95,12 @@ def test_missing_field_is_422_naming_it(client, bearer, cocair, ocu, officer):
 
 def test_missing_or_unknown_kind_is_422_naming_kind(client, bearer, cocair, ocu, officer):
     for body in ({"subject": "s", "body": "b"}, {"kind": "memo", "subject": "s", "body": "b"}):
-        response = client.post("/api/v1/operations/cocair/messages", body,
-                               content_type="application/json", **bearer(ocu.user))
+        response = client.post(
+            "/api/v1/operations/cocair/messages",
+            body,
+            content_type="application/json",
+            **bearer(ocu.user),
+        )
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == ["kind"]
 
