@@ -27,13 +27,15 @@ endef
 
 PYTHON ?= $(shell $(FIND_PYTHON))
 
-.PHONY: help run test test-fast test-integration test-browser lint format browser-deps bench worker clean
+.PHONY: help run test test-fast test-integration test-browser lint format browser-deps bench worker \
+	clean gettext-tools compile-messages messages
 
 help:
 	@echo "make run      serve the app with demo data on http://$(HOST):$(PORT) (SQLite, no services)"
 	@echo "make test     every test tier (fast, integration on PostgreSQL+Redis, browser) and ruff"
 	@echo "make bench    the websocket fan-out benchmark (PostgreSQL + Redis)"
 	@echo "make worker   a Celery worker with beat (needs REDIS_URL)"
+	@echo "make messages refresh the gettext catalogues in locale/ after changing strings"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -48,7 +50,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-run: $(VENV)/.installed
+# gettext's msgfmt compiles the catalogues in locale/ (the .mo files are built, not committed).
+gettext-tools:
+	@command -v msgfmt >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's gettext to compile the translations"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	else \
+	  echo "gettext is missing: install it (sudo apt-get install gettext) for the translations." >&2; \
+	  exit 1; \
+	fi
+
+compile-messages: $(VENV)/.installed gettext-tools
+	$(BIN)/python manage.py compilemessages --ignore .venv -v0
+
+# After changing user-visible strings: refresh the catalogues, then translate the new entries.
+messages: $(VENV)/.installed gettext-tools
+	$(BIN)/python manage.py makemessages -a --ignore .venv --ignore 'static/vendor/*' \
+	  --ignore 'tests/*' --ignore 'bench/*'
+
+run: $(VENV)/.installed compile-messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
@@ -75,13 +96,13 @@ browser-deps:
 
 test: lint test-fast test-integration test-browser
 
-test-fast: $(VENV)/.installed
+test-fast: $(VENV)/.installed compile-messages
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not integration and not browser"
 
-test-integration: $(VENV)/.installed
+test-integration: $(VENV)/.installed compile-messages
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m integration
 
-test-browser: $(VENV)/.installed browser-deps
+test-browser: $(VENV)/.installed compile-messages browser-deps
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m browser
 
 bench: $(VENV)/.installed

@@ -60,6 +60,7 @@ def _browser_problem() -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected the other tiers
 def pytest_collection_modifyitems(config, items):
     checks = {"integration": _integration_problem, "browser": _browser_problem}
     for tier, check in checks.items():
