@@ -1,23 +1,134 @@
-"""Pages of one operation: inbox, sent, message detail, compose. Thin: check, call, render."""
+"""Pages of one operation: inbox, sent, message detail, the sending forms of every kind,
+acknowledge, forward, the OCU's follow-up board. Thin: check, call, render."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import formats
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_countries import countries
 
+from accounts.airports import airport, airports
 from accounts.selectors import CURRENT_OPERATION_SESSION_KEY, membership_for
 from aircop.exceptions import DomainError
+from seizures.codes import CURRENCIES
 
 from . import selectors, services
-from .forms import ComposeForm
+from .codes import RiskIndicator
+from .forms import AlertForm, ComposeForm, ForwardForm, ResponseForm, SeizureForm
+from .models import Message, MessageKind
+
+# --- presentation: codes shown by name, never raw -------------------------------------------
+
+
+def airport_label(code: str) -> str:
+    found = airport(code) if code else None
+    return str(found) if found else code
+
+
+def place_label(code: str) -> str:
+    """A route stop: an IATA airport or an ISO country code."""
+    if len(code or "") == 2:
+        return countries.name(code) or code
+    return airport_label(code)
+
+
+def country_names(codes) -> list[str]:
+    return [countries.name(code) or code for code in codes or ()]
+
+
+def number(value: Decimal | None) -> str:
+    """2.000 → "2", 12345.500 → "12,345.5" in the reader's locale."""
+    if value is None:
+        return ""
+    return formats.number_format(
+        Decimal(format(value.normalize(), "f")), use_l10n=True, force_grouping=True
+    )
+
+
+def _present_alert(details) -> None:
+    details.departure_label = airport_label(details.departure_airport)
+    details.destination_label = airport_label(details.destination_airport)
+    details.transit_labels = [airport_label(code) for code in details.transit_airports]
+    details.route = [
+        (code, airport_label(code))
+        for code in (
+            details.departure_airport,
+            *details.transit_airports,
+            details.destination_airport,
+        )
+    ]
+    labels = dict(RiskIndicator.choices)
+    details.risk_labels = [labels.get(code, code) for code in details.risk_indicators]
+
+
+def _present_seizure(seizure) -> None:
+    seizure.airport_label = airport_label(seizure.airport)
+    seizure.quantity_label = number(seizure.quantity)
+    seizure.amount_label = number(seizure.amount)
+    seizure.usd_label = number(seizure.usd_value)
+    seizure.route_labels = [
+        place_label(code)
+        for code in (seizure.departure, *seizure.transit, seizure.destination)
+        if code
+    ]
+    seizure.nationality_names = country_names(seizure.arrested_nationalities)
+
+
+def present(shown, thread=None) -> None:
+    """Give the formatted part of a message (and its thread) the labels its template shows."""
+    # getattr: a message stored before its kind had details has none (nothing to label).
+    if shown.kind == MessageKind.ALERT and getattr(shown, "alert_details", None):
+        _present_alert(shown.alert_details)
+    elif shown.kind == MessageKind.SEIZURE and getattr(shown, "seizure", None):
+        _present_seizure(shown.seizure)
+    for reply in thread or ():
+        if reply.kind == MessageKind.SEIZURE and getattr(reply, "seizure", None):
+            _present_seizure(reply.seizure)
+
+
+def route_places() -> list[tuple[str, str]]:
+    """The suggestions of a route stop: airports, then countries."""
+    return [(code, str(a)) for code, a in sorted(airports().items())] + list(countries)
+
+
+# --- pages ----------------------------------------------------------------------------------
 
 
 def _page(request, queryset):
     return Paginator(queryset, settings.AIRCOP_INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _context(membership, **extra) -> dict:
+    return {"membership": membership, "operation": membership.operation, **extra}
+
+
+def _flash_sent(request, message) -> None:
+    count = len(message.recipient_memberships)
+    flash.success(
+        request,
+        ngettext(
+            "Message sent to %(count)d recipient.", "Message sent to %(count)d recipients.", count
+        )
+        % {"count": count},
+    )
+
+
+def _alert_for(request, slug, alert_id) -> Message:
+    """An Alert the user may read in this operation, or 404."""
+    alert = selectors.message_for(user=request.user, message_id=alert_id, slug=slug)
+    if alert.kind != MessageKind.ALERT:
+        raise Http404
+    return alert
 
 
 @login_required
@@ -28,74 +139,158 @@ def inbox(request, slug):
     services.deliveries_mark_delivered(
         user=request.user, message_ids=[d.message_id for d in page.object_list]
     )
-    return render(
-        request,
-        "messaging/inbox.html",
-        {"membership": membership, "operation": membership.operation, "page": page},
-    )
+    return render(request, "messaging/inbox.html", _context(membership, page=page))
 
 
 @login_required
 def sent(request, slug):
     membership = membership_for(user=request.user, slug=slug)
     page = _page(request, selectors.sent_by(user=request.user, membership=membership))
-    return render(
-        request,
-        "messaging/sent.html",
-        {"membership": membership, "operation": membership.operation, "page": page},
-    )
+    return render(request, "messaging/sent.html", _context(membership, page=page))
 
 
 @login_required
 def detail(request, slug, message_id):
     membership = membership_for(user=request.user, slug=slug)
     message = selectors.message_for(user=request.user, message_id=message_id, slug=slug)
-    services.delivery_mark_read(user=request.user, message=message)
+    delivery = services.delivery_mark_read(user=request.user, message=message)
+    selectors.message_with_details(message)
+    shown = message.shown
+    thread = summary = alert_link = None
+    if message.kind == MessageKind.ALERT:  # the alert itself, not a forward of it
+        thread = selectors.thread_for(user=request.user, alert=message)
+        summary = selectors.thread_summary(thread)
+    elif shown.alert_id is not None:
+        try:
+            alert_link = selectors.message_for(user=request.user, message_id=shown.alert_id)
+        except Http404:
+            alert_link = None
+    present(shown, thread)
     recipients = (
         selectors.recipients_of(message=message) if message.sender_id == request.user.pk else None
     )
     return render(
         request,
         "messaging/detail.html",
-        {
-            "membership": membership,
-            "operation": membership.operation,
-            "message": message,
-            "recipients": recipients,
-        },
+        _context(
+            membership,
+            message=message,
+            shown=shown,
+            delivery=delivery,
+            thread=thread,
+            summary=summary,
+            alert_link=alert_link,
+            recipients=recipients,
+            ack_due_at=selectors.ack_due_at(message) if message.is_alert else None,
+        ),
+    )
+
+
+@login_required
+@require_POST
+def acknowledge(request, slug, message_id):
+    message = selectors.message_for(user=request.user, message_id=message_id, slug=slug)
+    try:
+        services.delivery_acknowledge(user=request.user, message=message)
+    except DomainError as error:
+        flash.error(request, error.message)
+    else:
+        flash.success(request, _("Alert acknowledged."))
+    return redirect("messaging:detail", slug=slug, message_id=message.id)
+
+
+def _send_page(request, slug, form_class, template, *, alert=None, **extra):
+    """Show a sending form; on a valid POST send through ``message_send`` and go to the
+    message. A refused input stays in the form with its error (400)."""
+    membership = membership_for(user=request.user, slug=slug)
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, membership=membership, alert=alert)
+    if data is not None and form.is_valid():
+        try:
+            message = services.message_send(
+                sender=request.user,
+                operation=membership.operation,
+                alert_id=alert.pk if alert is not None else None,
+                **form.send_arguments(),
+            )
+        except DomainError as error:
+            form.add_domain_error(error.field, error.message)
+        else:
+            _flash_sent(request, message)
+            return redirect("messaging:detail", slug=slug, message_id=message.id)
+    return render(
+        request,
+        template,
+        _context(membership, form=form, alert=alert, **extra),
+        status=400 if data is not None else 200,
     )
 
 
 @login_required
 def compose(request, slug):
+    return _send_page(request, slug, ComposeForm, "messaging/compose.html")
+
+
+@login_required
+def alert_new(request, slug):
+    return _send_page(request, slug, AlertForm, "messaging/alert_form.html")
+
+
+@login_required
+def respond(request, slug, message_id):
+    alert = _alert_for(request, slug, message_id)
+    return _send_page(request, slug, ResponseForm, "messaging/response_form.html", alert=alert)
+
+
+@login_required
+def seizure_new(request, slug):
+    alert = None
+    alert_id = request.GET.get("alert")
+    if alert_id:
+        if not alert_id.isdigit():
+            raise Http404
+        alert = _alert_for(request, slug, int(alert_id))
+    return _send_page(
+        request,
+        slug,
+        SeizureForm,
+        "messaging/seizure_form.html",
+        alert=alert,
+        route_places=route_places(),
+        currencies=sorted(CURRENCIES),
+    )
+
+
+@login_required
+def forward(request, slug, message_id):
     membership = membership_for(user=request.user, slug=slug)
-    form = ComposeForm(request.POST or None, membership=membership)
+    message = selectors.message_for(user=request.user, message_id=message_id, slug=slug)
+    selectors.message_with_details(message)
+    present(message.shown)
+    form = ForwardForm(request.POST if request.method == "POST" else None, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
-            message = services.message_send(
-                sender=request.user,
-                operation=membership.operation,
-                kind=form.cleaned_data["kind"],
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                targets=form.targets(),
+            forwarded = services.message_forward(
+                forwarder=request.user, message=message, **form.send_arguments()
             )
         except DomainError as error:
             form.add_domain_error(error.field, error.message)
         else:
-            flash.success(
-                request,
-                ngettext(
-                    "Message sent to %(count)d recipient.",
-                    "Message sent to %(count)d recipients.",
-                    len(message.recipient_memberships),
-                )
-                % {"count": len(message.recipient_memberships)},
-            )
-            return redirect("messaging:detail", slug=slug, message_id=message.id)
+            _flash_sent(request, forwarded)
+            return redirect("messaging:detail", slug=slug, message_id=forwarded.id)
     return render(
         request,
-        "messaging/compose.html",
-        {"membership": membership, "operation": membership.operation, "form": form},
+        "messaging/forward.html",
+        _context(membership, form=form, message=message, shown=message.shown),
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+def followup(request, slug):
+    """The OCU's follow-up board: every Alert, each recipient's progress (403 for others)."""
+    membership = membership_for(user=request.user, slug=slug)
+    board = selectors.followup_board(user=request.user, membership=membership)
+    for row in board:
+        present(row.alert)
+    return render(request, "messaging/followup.html", _context(membership, board=board))
