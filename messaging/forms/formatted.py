@@ -1,27 +1,17 @@
-"""The sending forms: a plain message, an Alert, a Response, a Seizure, a forward.
-
-They parse what the browser sends (dates, numbers, choices) and build the inputs of
-:mod:`messaging.formatted`; the domain rules (airport and country codes, dates, quantities,
-currencies, handling codes) are applied once, by ``message_send``, whose ``DomainError`` the
-form places on the field it names (:meth:`RecipientsForm.add_domain_error`).
-"""
+"""The forms of the formatted kinds: Alert (with its passengers), Response, Seizure."""
 
 from __future__ import annotations
 
 from django import forms
 from django.forms import formset_factory
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from accounts.airports import airport_choices
-from accounts.models import Membership
 from aircop.forms import StyledFormMixin
 from seizures.codes import Commodity, Concealment, Detection, Unit
 
-from .codes import DocumentType, HandlingCode, Outcome, Priority, RiskIndicator
-from .formatted import (
+from ..codes import DocumentType, Outcome, Priority, RiskIndicator
+from ..formatted import (
     MAX_SUBJECTS,
     MAX_TRANSIT,
     AlertInput,
@@ -29,262 +19,16 @@ from .formatted import (
     SeizureInput,
     SubjectInput,
 )
-from .models import BODY_MAX, MessageKind
-from .routing import GROUP_TARGETS, Target, Targets, addressable_members, allowed_targets
-
-MAX_NATIONALITIES = 30
-DOMAIN_PREFIXES = ("to.", "alert.", "response.", "seizure.")
-
-
-def airport_options():
-    return [("", "—"), *airport_choices()]
-
-
-def country_options():
-    return [("", "—"), *((code, name) for code, name in countries)]
-
-
-def _blank(choices):
-    return [("", "—"), *choices]
-
-
-class MessageBodyField(forms.CharField):
-    """Browsers submit line breaks as CRLF; count them as one character, as the counter does."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
-
-
-def body_field(label, *, required: bool = True, rows: int = 10) -> MessageBodyField:
-    return MessageBodyField(
-        label=label,
-        required=required,
-        max_length=BODY_MAX,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": rows, "data-char-limit": BODY_MAX}),
-    )
-
-
-class CodeField(forms.CharField):
-    """A code picked from a data list (airport, country): a select whose value the domain
-    checks, so that an unknown code gets the domain's message naming it."""
-
-    def __init__(self, *, options, **kwargs):
-        kwargs.setdefault("max_length", 3)
-        super().__init__(widget=forms.Select(choices=options), **kwargs)
-
-
-class RepeatedWidget(forms.Widget):
-    """The same input several times under one name, in order (transit stops, nationalities).
-
-    Without JavaScript it shows the values given and one empty slot; aircop.js adds slots."""
-
-    def __init__(self, item: forms.Widget, *, max_items: int, add_label, attrs=None):
-        super().__init__(attrs)
-        self.item = item
-        self.max_items = max_items
-        self.add_label = add_label
-
-    def __deepcopy__(self, memo):
-        copy = super().__deepcopy__(memo)
-        copy.item = self.item.__deepcopy__(memo)
-        return copy
-
-    def value_from_datadict(self, data, files, name):
-        getlist = getattr(data, "getlist", None)
-        return getlist(name) if getlist else list(data.get(name) or [])
-
-    def value_omitted_from_data(self, data, files, name):
-        return False
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        base_id = attrs.get("id") or f"id_{name}"
-        invalid = "is-invalid" in attrs.get("class", "")
-        values = [v for v in (value or []) if v][: self.max_items]
-        if len(values) < self.max_items:
-            values.append("")
-        item_css = self.item.attrs.get("class", "")
-        if invalid:
-            item_css = f"{item_css} is-invalid"
-
-        def item(index, item_value):
-            item_attrs = {"id": base_id if index == 0 else f"{base_id}_{index}", "class": item_css}
-            return (self.item.render(name, item_value, item_attrs, renderer),)
-
-        return format_html(
-            '<div class="repeat" data-repeat data-repeat-max="{}">{}'
-            '<button type="button" class="btn btn-sm btn-outline-secondary repeat-add" '
-            "data-repeat-add>{}</button></div>",
-            self.max_items,
-            format_html_join(
-                "", '<div class="repeat-item">{}</div>', (item(i, v) for i, v in enumerate(values))
-            ),
-            self.add_label,
-        )
-
-
-class ListField(forms.Field):
-    """An ordered list of codes from a RepeatedWidget; empty slots are dropped."""
-
-    def __init__(self, *, item_widget: forms.Widget, max_items: int, add_label, **kwargs):
-        kwargs.setdefault("required", False)
-        widget = RepeatedWidget(item_widget, max_items=max_items, add_label=add_label)
-        super().__init__(widget=widget, **kwargs)
-        self.max_items = max_items
-
-    def to_python(self, value):
-        if not value:
-            return []
-        if isinstance(value, str):
-            value = [value]
-        return [str(v).strip() for v in value if v and str(v).strip()]
-
-    def validate(self, value):
-        super().validate(value)
-        if len(value) > self.max_items:
-            raise forms.ValidationError(
-                _("At most %(n)d values."), code="too_many", params={"n": self.max_items}
-            )
-
-
-# --- the recipients block and the parts every message shares ----------------------------
-
-
-class RecipientsForm(StyledFormMixin, forms.Form):
-    """The recipients block shared by every sending form: the group targets the sender's role
-    allows and a manual selection of members (templates/messaging/_recipients.html)."""
-
-    # False when the message has default recipients (a Response: the alert's sender and the
-    # OCUs; a Seizure: the OCUs): then the block only adds to them.
-    recipients_required = True
-    recipients_note = ""
-
-    users = forms.MultipleChoiceField(
-        label=_("Selected members"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, *args, membership: Membership, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.membership = membership
-        allowed = allowed_targets(membership)
-        self.group_targets = [t for t in GROUP_TARGETS if t in allowed]
-        for target in self.group_targets:
-            self.fields[target.value] = forms.BooleanField(label=target.label, required=False)
-        self.members = list(addressable_members(membership))
-        self.fields["users"].choices = [(m.user.username, m.user.username) for m in self.members]
-        if Target.USERS not in allowed:
-            del self.fields["users"]
-
-    def target_fields(self):
-        return [self[target.value] for target in self.group_targets]
-
-    def member_rows(self):
-        """(membership, checked) for the manual selection, in the order of addressable_members."""
-        if "users" not in self.fields:
-            return []
-        chosen = set(self["users"].value() or ())
-        return [(m, m.user.username in chosen) for m in self.members]
-
-    def clean(self):
-        cleaned = super().clean()
-        if not self.recipients_required:
-            return cleaned
-        chosen = any(cleaned.get(t.value) for t in self.group_targets) or cleaned.get("users")
-        if not chosen and "users" not in self.errors:
-            raise forms.ValidationError(_("Choose at least one recipient."), code="no_recipient")
-        return cleaned
-
-    def targets(self) -> Targets:
-        data = self.cleaned_data
-        return Targets(
-            ocus=bool(data.get("ocus")),
-            national_contacts=bool(data.get("national_contacts")),
-            officers=bool(data.get("officers")),
-            my_country=bool(data.get("my_country")),
-            users=tuple(data.get("users") or ()),
-        )
-
-    def add_domain_error(self, field: str | None, message: str) -> None:
-        """Place a service's DomainError on the field it names (``to.users`` → ``users``,
-        ``alert.transit_airports.2`` → ``transit_airports``), else on the whole form."""
-        name = field or ""
-        for prefix in DOMAIN_PREFIXES:
-            name = name.removeprefix(prefix)
-        parts = [p for p in name.split(".") if p and not p.isdigit()]
-        target = next((p for p in reversed(parts) if p in self.fields), None)
-        self.add_error(target, message)
-        if target is not None:
-            widget = self.fields[target].widget
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-
-class MessageForm(RecipientsForm):
-    """A RecipientsForm with the parts of every message: subject, text, handling code."""
-
-    kind = MessageKind.FREE_TEXT
-
-    subject = forms.CharField(
-        label=_("Subject"),
-        max_length=200,
-        required=False,
-        help_text=_("Leave empty for a subject made from the details."),
-    )
-    body = body_field(_("Free text"), required=False, rows=5)
-    # Not required: a post without it (a script, an old page) means H0.
-    handling_code = forms.ChoiceField(
-        label=_("Handling code"),
-        choices=HandlingCode.choices,
-        initial=HandlingCode.H0,
-        required=False,
-    )
-    handling_note = forms.CharField(
-        label=_("Restriction (H3)"),
-        max_length=300,
-        required=False,
-        help_text=_("Required with H3: the restriction the recipients must respect."),
-    )
-
-    def __init__(self, *args, membership: Membership, alert=None, **kwargs):
-        super().__init__(*args, membership=membership, **kwargs)
-        self.alert = alert  # the Alert a Response or a Seizure is about
-
-    def details(self):
-        return None
-
-    def send_arguments(self) -> dict:
-        """The keyword arguments of ``message_send`` this form gives (besides sender,
-        operation and alert_id)."""
-        data = self.cleaned_data
-        return {
-            "kind": self.kind,
-            "subject": data["subject"],
-            "body": data.get("body") or "",
-            "targets": self.targets(),
-            "priority": data.get("priority") or Priority.NORMAL,
-            "handling_code": data.get("handling_code") or HandlingCode.H0,
-            "handling_note": data.get("handling_note") or "",
-            "details": self.details(),
-        }
-
-
-class ComposeForm(MessageForm):
-    """A plain message."""
-
-    subject = forms.CharField(label=_("Subject"), max_length=200)
-    body = body_field(_("Message"))
-
-    def clean_body(self):
-        body = self.cleaned_data["body"]
-        if not body.strip():
-            raise forms.ValidationError(_("The message is empty."))
-        return body
-
-
-# --- Alert ----------------------------------------------------------------------------------
+from ..models import MessageKind
+from .base import MessageForm
+from .fields import (
+    MAX_NATIONALITIES,
+    CodeField,
+    ListField,
+    airport_options,
+    country_options,
+    with_blank,
+)
 
 
 class SubjectForm(StyledFormMixin, forms.Form):
@@ -298,7 +42,7 @@ class SubjectForm(StyledFormMixin, forms.Form):
     )
     nationality = CodeField(label=_("Nationality"), options=country_options, required=False)
     document_type = forms.ChoiceField(
-        label=_("Travel document"), choices=_blank(DocumentType.choices), required=False
+        label=_("Travel document"), choices=with_blank(DocumentType.choices), required=False
     )
     document_number = forms.CharField(label=_("Document number"), max_length=40, required=False)
     pnr = forms.CharField(label=_("Ticket / PNR reference"), max_length=40, required=False)
@@ -345,7 +89,7 @@ class AlertForm(MessageForm):
     consignee = forms.CharField(label=_("Consignee"), max_length=200, required=False)
     declared_goods = forms.CharField(label=_("Declared goods"), max_length=300, required=False)
     suspected_commodity = forms.ChoiceField(
-        label=_("Suspected commodity"), choices=_blank(Commodity.choices), required=False
+        label=_("Suspected commodity"), choices=with_blank(Commodity.choices), required=False
     )
     risk_indicators = forms.MultipleChoiceField(
         label=_("Risk indicators"),
@@ -432,7 +176,7 @@ class ResponseForm(MessageForm):
         "Add recipients here only if others should have it too."
     )
 
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=_blank(Outcome.choices))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=with_blank(Outcome.choices))
     not_controlled_reason = forms.CharField(
         label=_("Why it was not controlled"), max_length=300, required=False
     )
@@ -467,7 +211,7 @@ class SeizureForm(MessageForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     airport = CodeField(label=_("Airport of seizure"), options=airport_options)
-    commodity = forms.ChoiceField(label=_("Commodity"), choices=_blank(Commodity.choices))
+    commodity = forms.ChoiceField(label=_("Commodity"), choices=with_blank(Commodity.choices))
     quantity = forms.DecimalField(
         label=_("Quantity"),
         max_digits=14,
@@ -499,9 +243,11 @@ class SeizureForm(MessageForm):
         widget=forms.NumberInput({"step": "any"}),
     )
     concealment = forms.ChoiceField(
-        label=_("Concealment method"), choices=_blank(Concealment.choices)
+        label=_("Concealment method"), choices=with_blank(Concealment.choices)
     )
-    detection = forms.ChoiceField(label=_("Detection method"), choices=_blank(Detection.choices))
+    detection = forms.ChoiceField(
+        label=_("Detection method"), choices=with_blank(Detection.choices)
+    )
     flight_number = forms.CharField(label=_("Flight number"), max_length=10, required=False)
     departure = forms.CharField(
         label=_("From"),
@@ -576,10 +322,3 @@ class SeizureForm(MessageForm):
 
 
 # --- Forward --------------------------------------------------------------------------------
-
-
-class ForwardForm(RecipientsForm):
-    note = body_field(_("Note"), required=False, rows=4)
-
-    def send_arguments(self) -> dict:
-        return {"targets": self.targets(), "note": self.cleaned_data.get("note") or ""}
