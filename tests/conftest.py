@@ -171,3 +171,14 @@ def _fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request served in another language by an
+    earlier test leaves it active in this thread (translated model fields would follow it)."""
+    from django.utils import translation
+
+    with translation.override(None):
+        translation.activate("en")
+        yield
