@@ -70,7 +70,8 @@ def flip(data: bytes, position: int) -> bytes:
 def test_round_trip_bytes(ring_a, plaintext):
     envelope = crypto.encrypt(plaintext, aad=AAD, keyring=ring_a)
     assert crypto.decrypt(envelope, aad=AAD, keyring=ring_a) == plaintext
-    assert plaintext not in envelope or not plaintext
+    if len(plaintext) >= 8:  # a byte or two can occur in random ciphertext by chance
+        assert plaintext not in envelope
 
 
 @pytest.mark.parametrize("text", ["", "a", "Zoë Ça ñandú — Москва — القاهرة — 東京 🛫"])
