@@ -26,6 +26,8 @@ from .codes import DocumentType, Outcome, RiskIndicator
 FLIGHT_NUMBER = re.compile(r"^[A-Z0-9]{2}[A-Z]?[0-9]{1,4}[A-Z]?$")
 MAX_TRANSIT = 6
 MAX_SUBJECTS = 20
+# Counted, never weighed: cash (its amount is in `amount`), documents, cultural goods.
+COUNTED_ONLY = frozenset({Commodity.CURRENCY, Commodity.FALSE_DOCUMENTS, Commodity.CULTURAL_GOODS})
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,13 @@ def validate_seizure(data: SeizureInput) -> SeizureInput:
         raise _error(
             "seizure.quantity", _("The quantity must be greater than zero."), "not_positive"
         )
+    unit = _choice(data.unit, Unit, "seizure.unit")
+    if commodity in COUNTED_ONLY and unit not in (Unit.UNITS, Unit.PIECES):
+        raise _error(
+            "seizure.unit",
+            _("This commodity is counted in units or pieces, not weighed or measured."),
+            "unit_mismatch",
+        )
     currency = normalise_code(data.currency)
     if commodity == Commodity.CURRENCY:
         if not currency:
@@ -318,7 +327,7 @@ def validate_seizure(data: SeizureInput) -> SeizureInput:
         data,
         airport=_airport(data.airport, "seizure.airport"),
         commodity=commodity,
-        unit=_choice(data.unit, Unit, "seizure.unit"),
+        unit=unit,
         currency=currency,
         concealment=_choice(data.concealment, Concealment, "seizure.concealment"),
         detection=_choice(data.detection, Detection, "seizure.detection"),

@@ -314,8 +314,17 @@ def test_currency_seizure(api, cocair, ocu, officer):
         ({"quantity": "-3"}, 422, "seizure.quantity"),
         ({"commodity": "gold"}, 422, "seizure.commodity"),
         ({"airport": "QQQ"}, 400, "seizure.airport"),
-        ({"commodity": "currency", "amount": "1000"}, 400, "seizure.currency"),
-        ({"commodity": "currency", "currency": "ABC", "amount": "1"}, 400, "seizure.currency"),
+        ({"commodity": "currency", "unit": "units", "amount": "1000"}, 400, "seizure.currency"),
+        (
+            {"commodity": "currency", "currency": "USD", "amount": "9", "unit": "kg"},
+            400,
+            "seizure.unit",
+        ),
+        (
+            {"commodity": "currency", "unit": "units", "currency": "ABC", "amount": "1"},
+            400,
+            "seizure.currency",
+        ),
         ({"destination": "QQQ"}, 400, "seizure.destination"),
         ({"seized_at": (timezone.now() + timedelta(days=2)).isoformat()}, 400, "seizure.seized_at"),
         (
