@@ -130,7 +130,10 @@ else:
             # A file, not memory, so that an ASGI server started by a test
             # (browser tier) sees the test database.
             "TEST": {
-                "NAME": os.environ.get("AIRCOP_SQLITE_TEST_PATH", str(LOCAL_DIR / "test.sqlite3"))
+                # One file per test process, so that two test runs never share it.
+                "NAME": os.environ.get(
+                    "AIRCOP_SQLITE_TEST_PATH", str(LOCAL_DIR / f"test-{os.getpid()}.sqlite3")
+                )
             },
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
