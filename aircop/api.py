@@ -10,6 +10,9 @@ from accounts.api import router as accounts_router
 from accounts.auth import ApiBearerAuth
 from aircop.exceptions import DomainError
 from messaging.api import router as messaging_router
+from seizures.api import router as seizures_router
+from seizures.import_api import router as seizure_import_router
+from seizures.stats_api import router as statistics_router
 
 api = NinjaAPI(
     title="aircop API",
@@ -22,6 +25,9 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", messaging_router)
+api.add_router("/", seizure_import_router)  # before the register: /seizures/import
+api.add_router("/", seizures_router)
+api.add_router("/", statistics_router)
 
 
 KINDS = ("free_text", "alert", "response", "seizure")
