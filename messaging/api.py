@@ -3,6 +3,7 @@ forwarding, and the OCU follow-up board. Thin: parse, call a service or selector
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC
 
 from ninja import Query, Router, Status
@@ -63,26 +64,13 @@ def _alert_input(a: schemas.AlertIn) -> AlertInput:
 
 
 def _seizure_input(s: schemas.SeizureIn) -> SeizureInput:
-    seized_at = s.seized_at if s.seized_at.tzinfo else s.seized_at.replace(tzinfo=UTC)
-    return SeizureInput(
-        seized_at=seized_at,
-        airport=s.airport,
-        commodity=s.commodity,
-        quantity=s.quantity,
-        unit=s.unit,
-        currency=s.currency,
-        amount=s.amount,
-        usd_value=s.usd_value,
-        concealment=s.concealment,
-        detection=s.detection,
-        flight_number=s.flight_number,
-        departure=s.departure,
-        transit=tuple(s.transit),
-        destination=s.destination,
-        persons_arrested=s.persons_arrested,
-        arrested_nationalities=tuple(s.arrested_nationalities),
-        companies_incriminated=s.companies_incriminated,
-    )
+    """The schema and the input share their field names."""
+    data = {f.name: getattr(s, f.name) for f in fields(SeizureInput)}
+    if not s.seized_at.tzinfo:
+        data["seized_at"] = s.seized_at.replace(tzinfo=UTC)
+    data["transit"] = tuple(s.transit)
+    data["arrested_nationalities"] = tuple(s.arrested_nationalities)
+    return SeizureInput(**data)
 
 
 def _details(payload):
@@ -176,26 +164,11 @@ def _formatted_part(shown: Message) -> dict:
             )
         }
     if shown.kind == MessageKind.SEIZURE:
-        s = shown.seizure
+        # The record's fields carry the names of the input's (and of the schema's).
+        seizure = shown.seizure
         return {
             "seizure": schemas.SeizureIn(
-                seized_at=s.seized_at,
-                airport=s.airport,
-                commodity=s.commodity,
-                quantity=s.quantity,
-                unit=s.unit,
-                currency=s.currency,
-                amount=s.amount,
-                usd_value=s.usd_value,
-                concealment=s.concealment,
-                detection=s.detection,
-                flight_number=s.flight_number,
-                departure=s.departure,
-                transit=s.transit,
-                destination=s.destination,
-                persons_arrested=s.persons_arrested,
-                arrested_nationalities=s.arrested_nationalities,
-                companies_incriminated=s.companies_incriminated,
+                **{f.name: getattr(seizure, f.name) for f in fields(SeizureInput)}
             )
         }
     return {}

@@ -285,6 +285,8 @@ def test_seizure_message_creates_the_complete_seizure_record(api, cocair, ocu, o
     assert (seizure.departure, seizure.transit, seizure.destination) == ("GRU", ["ET"], "DSS")
     assert (seizure.persons_arrested, seizure.arrested_nationalities) == (1, ["NG"])
     assert seizure.notes == "In a false bottom."
+    shown = api(officer, "get", f"/messages/{message.pk}").json()["seizure"]
+    assert (shown["commodity"], shown["quantity"], shown["transit"]) == ("cocaine", "2.150", ["ET"])
 
 
 def test_seizure_without_alert_or_recipients_goes_to_the_ocus(api, cocair, ocu, officer):
