@@ -26,6 +26,8 @@ from .codes import DocumentType, Outcome, RiskIndicator
 FLIGHT_NUMBER = re.compile(r"^[A-Z0-9]{2}[A-Z]?[0-9]{1,4}[A-Z]?$")
 MAX_TRANSIT = 6
 MAX_SUBJECTS = 20
+# Counts beyond this are typing errors (and would overflow the database's integers).
+MAX_COUNT = 100_000
 # Counted, never weighed: cash (its amount is in `amount`), documents, cultural goods.
 COUNTED_ONLY = frozenset({Commodity.CURRENCY, Commodity.FALSE_DOCUMENTS, Commodity.CULTURAL_GOODS})
 
@@ -305,10 +307,11 @@ def validate_seizure(data: SeizureInput) -> SeizureInput:
         raise _error("seizure.amount", _("The amount must be greater than zero."))
     if data.usd_value is not None and data.usd_value < 0:
         raise _error("seizure.usd_value", _("The value cannot be negative."))
-    if data.persons_arrested < 0:
-        raise _error("seizure.persons_arrested", _("Cannot be negative."))
-    if data.companies_incriminated < 0:
-        raise _error("seizure.companies_incriminated", _("Cannot be negative."))
+    for name in ("persons_arrested", "companies_incriminated"):
+        if getattr(data, name) < 0:
+            raise _error(f"seizure.{name}", _("Cannot be negative."))
+        if getattr(data, name) > MAX_COUNT:
+            raise _error(f"seizure.{name}", _("At most %(n)d.") % {"n": MAX_COUNT}, "too_many")
     nationalities = tuple(
         dict.fromkeys(
             _country(code, f"seizure.arrested_nationalities.{i}")

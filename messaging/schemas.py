@@ -12,6 +12,7 @@ from ninja import Field, Schema
 from seizures.codes import Commodity, Concealment, Detection, Unit
 
 from .codes import DocumentType, HandlingCode, Outcome, Priority, RiskIndicator
+from .formatted import MAX_COUNT
 from .models import BODY_MAX
 
 IATA = Field(pattern=r"^[A-Za-z]{3}$", description="IATA airport code, e.g. DSS")
@@ -82,9 +83,9 @@ class SeizureIn(Schema):
     departure: str = PLACE
     transit: list[str] = Field(default_factory=list, max_length=6)
     destination: str = PLACE
-    persons_arrested: int = Field(0, ge=0)
+    persons_arrested: int = Field(0, ge=0, le=MAX_COUNT)
     arrested_nationalities: list[str] = Field(default_factory=list, description="ISO 3166 codes")
-    companies_incriminated: int = Field(0, ge=0)
+    companies_incriminated: int = Field(0, ge=0, le=MAX_COUNT)
 
 
 class _MessageInBase(Schema):

@@ -1,12 +1,26 @@
 from django.contrib import admin
 
-from .models import Seizure
+from .models import Seizure, SeizureRevision
+
+
+class SeizureRevisionInline(admin.TabularInline):
+    model = SeizureRevision
+    fields = ["changed_at", "changed_by", "reason", "before", "after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Seizure)
 class SeizureAdmin(admin.ModelAdmin):
-    """Read-only here: seizures are recorded through Seizure messages (and, later, the register),
-    so that every record is audited."""
+    """Read-only here: seizures are recorded and corrected through the register (/seizures/),
+    Seizure messages and imports, whose services audit every change."""
 
     list_display = [
         "seized_at",
@@ -21,6 +35,7 @@ class SeizureAdmin(admin.ModelAdmin):
     list_filter = ["operation", "commodity", "detection", "concealment"]
     search_fields = ["airport", "flight_number", "reported_by__username"]
     date_hierarchy = "seized_at"
+    inlines = [SeizureRevisionInline]
 
     def has_add_permission(self, request):
         return False

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.airports import airport as find_airport
 from accounts.audit import audit_record
-from accounts.models import Operation, User
+from accounts.models import Operation, Role, User
+from accounts.selectors import memberships_of
+from aircop.exceptions import Conflict, DomainError, NotFound
+from messaging.formatted import SeizureInput, validate_seizure
+from messaging.models import Message, MessageKind
+from messaging.selectors import message_for
 
-from .models import Seizure
+from .models import Seizure, SeizureRevision
+from .selectors import seizures_visible_to
 
 
 @transaction.atomic
@@ -60,3 +72,187 @@ def seizure_record(
         },
     )
     return seizure
+
+
+# --- direct entry in the register and corrections ---------------------------------------------
+
+# The fields a correction may change, in the order the history shows them.
+CORRECTABLE_FIELDS = (
+    "seized_at",
+    "airport",
+    "country",
+    "commodity",
+    "quantity",
+    "unit",
+    "currency",
+    "amount",
+    "usd_value",
+    "concealment",
+    "detection",
+    "flight_number",
+    "departure",
+    "transit",
+    "destination",
+    "persons_arrested",
+    "arrested_nationalities",
+    "companies_incriminated",
+    "notes",
+)
+NOTES_MAX = 5000
+REASON_MAX = 300
+
+
+def _check_input(data: SeizureInput, notes: str) -> SeizureInput:
+    data = validate_seizure(data)
+    if len(notes) > NOTES_MAX:
+        raise DomainError(
+            _("At most %(limit)d characters.") % {"limit": NOTES_MAX},
+            field="notes",
+            code="too_long",
+        )
+    return data
+
+
+def _check_operation(*, user: User, operation: Operation | None) -> None:
+    """A seizure goes into an operation only by one of its active members, while it is open."""
+    if operation is None:
+        return
+    membership = memberships_of(user=user).filter(operation=operation).first()
+    if membership is None:
+        raise NotFound(_("No such operation."), field="operation")
+    if not operation.accepts_messages:
+        raise Conflict(
+            _("This operation is closed: it no longer records seizures."),
+            field="operation",
+            code="operation_closed",
+        )
+
+
+def _visible_alert(*, user: User, operation: Operation | None, alert) -> Message:
+    """The Alert a seizure comes from: one the user can read, in the seizure's operation."""
+    alert_id = alert.pk if isinstance(alert, Message) else alert
+    try:
+        found = message_for(user=user, message_id=int(alert_id))
+    except (Http404, TypeError, ValueError):
+        found = None
+    if (
+        found is None
+        or found.kind != MessageKind.ALERT
+        or (operation is not None and found.operation_id != operation.pk)
+    ):
+        raise DomainError(
+            _("No such alert in this operation."), field="alert_id", code="unknown_alert"
+        )
+    return found
+
+
+def seizure_create(
+    *,
+    reported_by: User,
+    operation: Operation | None,
+    data: SeizureInput,
+    alert=None,
+    notes: str = "",
+) -> Seizure:
+    """Record a seizure directly in the register (no message), in one of the reporter's open
+    operations or in none, about an Alert the reporter can read (an id or the Message) if
+    any; a seizure about an alert belongs to the alert's operation."""
+    notes = (notes or "").strip()
+    data = _check_input(data, notes)
+    if alert is not None:
+        alert = _visible_alert(user=reported_by, operation=operation, alert=alert)
+        if operation is None:
+            operation = alert.operation
+    _check_operation(user=reported_by, operation=operation)
+    return seizure_record(
+        reported_by=reported_by, operation=operation, data=data, alert=alert, notes=notes
+    )
+
+
+def seizure_correctable_by(*, user: User, seizure: Seizure) -> bool:
+    """Who may correct: administrators, the reporter, and the OCUs of the seizure's operation."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff or seizure.reported_by_id == user.pk:
+        return True
+    return (
+        seizure.operation_id is not None
+        and memberships_of(user=user)
+        .filter(operation_id=seizure.operation_id, role=Role.OCU)
+        .exists()
+    )
+
+
+def _json_value(value):
+    """A value as the history stores it: JSON, decimals and dates as strings."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    if value is None or isinstance(value, (int, str)):
+        return value
+    return str(value)
+
+
+@transaction.atomic
+def seizure_correct(
+    *,
+    user: User,
+    seizure: Seizure,
+    data: SeizureInput,
+    notes: str | None = None,
+    reason: str,
+) -> Seizure:
+    """Correct a seizure: validate, save, keep the changed fields before and after in a
+    SeizureRevision, audit. ``notes=None`` keeps the notes. Non-members get NotFound, other
+    members PermissionDenied."""
+    if not seizures_visible_to(user=user).filter(pk=seizure.pk).exists():
+        raise NotFound(_("No such seizure."))
+    if not seizure_correctable_by(user=user, seizure=seizure):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the seizure is corrected."), field="reason", code="required")
+    if len(reason) > REASON_MAX:
+        raise DomainError(
+            _("At most %(limit)d characters.") % {"limit": REASON_MAX},
+            field="reason",
+            code="too_long",
+        )
+    locked = Seizure.objects.select_for_update().get(pk=seizure.pk)
+    notes = locked.notes if notes is None else notes.strip()
+    data = _check_input(data, notes)
+    new_values = {
+        **{name: getattr(data, name) for name in CORRECTABLE_FIELDS if hasattr(data, name)},
+        "country": find_airport(data.airport).country,
+        "transit": list(data.transit),
+        "arrested_nationalities": list(data.arrested_nationalities),
+        "notes": notes,
+    }
+    before, after = {}, {}
+    for name in CORRECTABLE_FIELDS:
+        old, new = getattr(locked, name), new_values[name]
+        if name == "country":
+            old = str(old)
+        if old != new:
+            before[name], after[name] = _json_value(old), _json_value(new)
+            setattr(locked, name, new)
+    if not after:
+        raise DomainError(
+            _("Nothing to correct: every value is the same as before."), code="unchanged"
+        )
+    locked.full_clean(exclude=["operation", "reported_by", "message", "alert"])
+    locked.save(update_fields=list(after))
+    revision = SeizureRevision.objects.create(
+        seizure=locked, changed_by=user, before=before, after=after, reason=reason
+    )
+    audit_record(
+        actor=user,
+        action="seizure.corrected",
+        operation=locked.operation,
+        target=locked,
+        data={"revision": revision.pk, "fields": sorted(after), "reason": reason},
+    )
+    return locked

@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "seizures"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.register, name="register"),
+    path("new/", views.seizure_new, name="new"),
+    path("<int:seizure_id>/", views.detail, name="detail"),
+    path("<int:seizure_id>/edit/", views.edit, name="edit"),
+]

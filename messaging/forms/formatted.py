@@ -199,12 +199,9 @@ class ResponseForm(MessageForm):
 # --- Seizure --------------------------------------------------------------------------------
 
 
-class SeizureForm(MessageForm):
-    kind = MessageKind.SEIZURE
-    recipients_required = False
-    recipients_note = _(
-        "With no recipient chosen, the seizure report goes to the OCUs of the operation."
-    )
+class SeizureFields(forms.Form):
+    """The fields of a seizure, shared by the Seizure message form and the register's own
+    forms (seizures/forms.py): direct entry and correction."""
 
     seized_at = forms.DateTimeField(
         label=_("Date and time of seizure"),
@@ -286,19 +283,12 @@ class SeizureForm(MessageForm):
         label=_("Companies incriminated"), initial=0, min_value=0
     )
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        if self.alert is not None:
-            self.recipients_note = _(
-                "The seizure report goes to the alert's sender and to the OCUs of the operation. "
-                "Add recipients here only if others should have it too."
-            )
-        if not self.is_bound:
-            now = timezone.localtime().replace(second=0, microsecond=0)
-            self.fields["seized_at"].initial = now
-            self.fields["airport"].initial = self.membership.user.airport
+    def set_seizure_initial(self, user) -> None:
+        """A new seizure: now, at the user's airport."""
+        self.fields["seized_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["airport"].initial = user.airport
 
-    def details(self) -> SeizureInput:
+    def seizure_input(self) -> SeizureInput:
         data = self.cleaned_data
         return SeizureInput(
             seized_at=data["seized_at"],
@@ -319,6 +309,27 @@ class SeizureForm(MessageForm):
             arrested_nationalities=tuple(data["arrested_nationalities"]),
             companies_incriminated=data["companies_incriminated"],
         )
+
+
+class SeizureForm(SeizureFields, MessageForm):
+    kind = MessageKind.SEIZURE
+    recipients_required = False
+    recipients_note = _(
+        "With no recipient chosen, the seizure report goes to the OCUs of the operation."
+    )
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if self.alert is not None:
+            self.recipients_note = _(
+                "The seizure report goes to the alert's sender and to the OCUs of the operation. "
+                "Add recipients here only if others should have it too."
+            )
+        if not self.is_bound:
+            self.set_seizure_initial(self.membership.user)
+
+    def details(self) -> SeizureInput:
+        return self.seizure_input()
 
 
 # --- Forward --------------------------------------------------------------------------------

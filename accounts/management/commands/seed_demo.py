@@ -1,4 +1,5 @@
-"""Demo data: COCAIR VI (9-17 December 2017) and a second operation, with a few messages."""
+"""Demo data: COCAIR VI (9-17 December 2017) and a second operation, with a few messages;
+the closed COCAIR 2 (14-20 June 2010) with its published results as seizures."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -9,11 +10,19 @@ from django.db import transaction
 
 from accounts.models import Agency, Membership, Operation, OperationStatus, Role, User
 from messaging.codes import DocumentType, HandlingCode, Outcome, Priority, RiskIndicator
-from messaging.formatted import AlertInput, ResponseInput, SeizureInput, SubjectInput
+from messaging.formatted import (
+    AlertInput,
+    ResponseInput,
+    SeizureInput,
+    SubjectInput,
+    validate_seizure,
+)
 from messaging.models import Message, MessageKind
 from messaging.routing import Targets
 from messaging.services import message_send
 from seizures.codes import Commodity, Concealment, Detection, Unit
+from seizures.models import Seizure
+from seizures.services import seizure_record
 
 DEFAULT_PASSWORD = "aircop-demo-2017"  # noqa: S105 (demo only)
 
@@ -90,6 +99,366 @@ OPERATIONS = [
     },
 ]
 
+# COCAIR 2, 14-20 June 2010 (seeds/001: "Operation COCAIR2 – Results"): closed, its seizures.
+COCAIR2 = {
+    "slug": "cocair2",
+    "name": "COCAIR 2",
+    "description": "Pilot drug enforcement operation in West and Central Africa, Morocco and "
+    "Brazil (WCO, European Commission, INTERPOL, UNODC).",
+    "description_fr": "Opération pilote de lutte contre la drogue en Afrique de l'Ouest et "
+    "centrale, au Maroc et au Brésil (OMD, Commission européenne, INTERPOL, ONUDC).",
+    "start_date": date(2010, 6, 14),
+    "end_date": date(2010, 6, 20),
+}
+C, CAN, PRE = Commodity.COCAINE, Commodity.CANNABIS, Commodity.PRECURSORS
+BAG, CABIN, BODY = Concealment.CHECKED_BAGGAGE, Concealment.CABIN_BAGGAGE, Concealment.INGESTED
+POST, OTHER = Concealment.POSTAL, Concealment.OTHER
+PROF, DOG, SCAN = Detection.PROFILING, Detection.DOG, Detection.SCANNER
+# reporter, day of June 2010, airport, commodity, quantity, unit, concealment, detection,
+# departure, transit, destination, persons arrested, nationalities, extra fields, notes
+COCAIR2_SEIZURES = [
+    (
+        "lagos.customs",
+        14,
+        "LOS",
+        C,
+        "2.100",
+        Unit.KG,
+        BAG,
+        PROF,
+        "GRU",
+        ("ADD",),
+        "LOS",
+        1,
+        ("NG",),
+        {},
+        "",
+    ),
+    (
+        "cns.nigeria",
+        15,
+        "LOS",
+        C,
+        "1.350",
+        Unit.KG,
+        BODY,
+        SCAN,
+        "GRU",
+        ("JNB",),
+        "LOS",
+        1,
+        ("NG",),
+        {},
+        "",
+    ),
+    (
+        "lagos.customs",
+        18,
+        "LOS",
+        C,
+        "0.850",
+        Unit.KG,
+        BODY,
+        PROF,
+        "LOS",
+        (),
+        "AMS",
+        1,
+        ("NG",),
+        {},
+        "",
+    ),
+    (
+        "dakar.customs",
+        14,
+        "DSS",
+        C,
+        "1.800",
+        Unit.KG,
+        BAG,
+        PROF,
+        "GRU",
+        (),
+        "DSS",
+        1,
+        ("BR",),
+        {},
+        "",
+    ),
+    (
+        "dakar.police",
+        17,
+        "DSS",
+        C,
+        "0.900",
+        Unit.KG,
+        BODY,
+        SCAN,
+        "DSS",
+        ("CMN",),
+        "MAD",
+        1,
+        ("SN",),
+        {},
+        "",
+    ),
+    (
+        "saopaulo.police",
+        15,
+        "GRU",
+        C,
+        "2.400",
+        Unit.KG,
+        BAG,
+        DOG,
+        "GRU",
+        (),
+        "LOS",
+        1,
+        ("NG",),
+        {},
+        "",
+    ),
+    (
+        "saopaulo.police",
+        19,
+        "GRU",
+        C,
+        "1.600",
+        Unit.KG,
+        CABIN,
+        PROF,
+        "GRU",
+        ("ADD",),
+        "ACC",
+        1,
+        ("GH",),
+        {},
+        "",
+    ),
+    (
+        "accra.customs",
+        16,
+        "ACC",
+        C,
+        "1.150",
+        Unit.KG,
+        BODY,
+        SCAN,
+        "ACC",
+        (),
+        "LHR",
+        1,
+        ("GH",),
+        {},
+        "",
+    ),
+    (
+        "accra.customs",
+        19,
+        "ACC",
+        C,
+        "0.750",
+        Unit.KG,
+        CABIN,
+        PROF,
+        "GRU",
+        ("LOS",),
+        "ACC",
+        1,
+        ("NG",),
+        {},
+        "",
+    ),
+    (
+        "praia.police",
+        16,
+        "RAI",
+        C,
+        "1.250",
+        Unit.KG,
+        BAG,
+        PROF,
+        "BR",
+        (),
+        "LIS",
+        1,
+        ("CV",),
+        {},
+        "",
+    ),
+    (
+        "bamako.gendarmerie",
+        17,
+        "BKO",
+        C,
+        "0.950",
+        Unit.KG,
+        BODY,
+        PROF,
+        "GRU",
+        ("DSS",),
+        "BKO",
+        1,
+        ("ML",),
+        {},
+        "",
+    ),
+    (
+        "ocu.dakar",
+        18,
+        "LBV",
+        C,
+        "0.700",
+        Unit.KG,
+        BAG,
+        PROF,
+        "GRU",
+        ("ACC",),
+        "LBV",
+        1,
+        ("GA",),
+        {},
+        "",
+    ),
+    (
+        "ocu.dakar",
+        15,
+        "LBV",
+        CAN,
+        "1810",
+        Unit.KG,
+        OTHER,
+        Detection.INTELLIGENCE,
+        "",
+        (),
+        "",
+        2,
+        ("GA",),
+        {},
+        "In a truck.",
+    ),
+    (
+        "accra.customs",
+        17,
+        "ACC",
+        CAN,
+        "10",
+        Unit.KG,
+        BAG,
+        DOG,
+        "ACC",
+        (),
+        "LHR",
+        1,
+        ("GH",),
+        {},
+        "In a luggage.",
+    ),
+    (
+        "abidjan.customs",
+        16,
+        "ABJ",
+        PRE,
+        "3050",
+        Unit.KG,
+        Concealment.AIR_CARGO,
+        Detection.INTELLIGENCE,
+        "",
+        (),
+        "BJ",
+        0,
+        (),
+        {"companies_incriminated": 1},
+        "Chemical precursors, destination Benin and Guinea.",
+    ),
+    (
+        "ocu.dakar",
+        14,
+        "DLA",
+        Commodity.CURRENCY,
+        "1",
+        Unit.UNITS,
+        BAG,
+        PROF,
+        "DLA",
+        (),
+        "CDG",
+        1,
+        ("CM",),
+        {"currency": "USD", "amount": "80000", "usd_value": "80000"},
+        "",
+    ),
+    (
+        "ocu.dakar",
+        19,
+        "DLA",
+        Commodity.CURRENCY,
+        "1",
+        Unit.UNITS,
+        CABIN,
+        PROF,
+        "DLA",
+        (),
+        "BRU",
+        1,
+        ("CM",),
+        {"currency": "USD", "amount": "50000", "usd_value": "50000"},
+        "",
+    ),
+    (
+        "ocu.dakar",
+        17,
+        "LBV",
+        Commodity.ARMS,
+        "3",
+        Unit.UNITS,
+        POST,
+        SCAN,
+        "",
+        (),
+        "LBV",
+        0,
+        (),
+        {},
+        "Hunting weapons with ammunition, in postal freight.",
+    ),
+    (
+        "bamako.gendarmerie",
+        18,
+        "BKO",
+        Commodity.CULTURAL_GOODS,
+        "1",
+        Unit.PIECES,
+        BAG,
+        PROF,
+        "BKO",
+        (),
+        "CDG",
+        1,
+        ("FR",),
+        {},
+        "A statuette whose export is prohibited.",
+    ),
+    (
+        "dakar.customs",
+        20,
+        "DSS",
+        Commodity.FALSE_DOCUMENTS,
+        "1",
+        Unit.UNITS,
+        POST,
+        SCAN,
+        "",
+        (),
+        "DSS",
+        0,
+        (),
+        {},
+        "A fake passport, in postal freight.",
+    ),
+]
+
 MESSAGES = [
     (
         "ocu.brussels",
@@ -141,6 +510,7 @@ class Command(BaseCommand):
             users = self._people(password, operations)
             self._admin(password)
             self._messages(users, operations)
+            self._cocair2(users)
         self._print_logins(password)
 
     def _operations(self):
@@ -278,6 +648,62 @@ class Command(BaseCommand):
                 arrested_nationalities=("NG",),
             ),
         )
+
+    def _cocair2(self, users):
+        """The closed COCAIR 2 with COCAIR VI's people as members and its published results."""
+        data = dict(COCAIR2)
+        operation, _created = Operation.objects.update_or_create(
+            slug=data.pop("slug"), defaults={**data, "status": OperationStatus.CLOSED}
+        )
+        for username, *_rest, roles in PEOPLE:
+            if "cocair" in roles:
+                Membership.objects.update_or_create(
+                    user=users[username],
+                    operation=operation,
+                    defaults={"role": roles["cocair"], "active": True},
+                )
+        if Seizure.objects.filter(operation=operation).exists():
+            return
+        for (
+            reporter,
+            day,
+            airport,
+            commodity,
+            quantity,
+            unit,
+            concealment,
+            detection,
+            departure,
+            transit,
+            destination,
+            persons,
+            nationalities,
+            extra,
+            notes,
+        ) in COCAIR2_SEIZURES:
+            money = {k: Decimal(v) for k, v in extra.items() if k in ("amount", "usd_value")}
+            seizure = validate_seizure(
+                SeizureInput(
+                    seized_at=datetime(2010, 6, day, 10, 30, tzinfo=UTC),
+                    airport=airport,
+                    commodity=commodity,
+                    quantity=Decimal(quantity),
+                    unit=unit,
+                    concealment=concealment,
+                    detection=detection,
+                    currency=extra.get("currency", ""),
+                    departure=departure,
+                    transit=transit,
+                    destination=destination,
+                    persons_arrested=persons,
+                    arrested_nationalities=nationalities,
+                    companies_incriminated=extra.get("companies_incriminated", 0),
+                    **money,
+                )
+            )
+            seizure_record(
+                reported_by=users[reporter], operation=operation, data=seizure, notes=notes
+            )
 
     def _print_logins(self, password):
         self.stdout.write(

@@ -1,0 +1,665 @@
+"""Figures of the seizure register: an operation's results and the pivot across operations.
+
+Every figure is computed from ``seizures_visible_to(user=...)`` (and, for an operation's results,
+from the operation the user is an active member of), so nobody sees a figure drawn from an
+operation they are not in. The database groups; Python only folds the grouped rows (route codes
+into countries, one seizure into several transit countries).
+
+Counting rules of the pivot (also shown on the statistics page):
+
+- a departure or transit stop given as an IATA airport counts as the airport's country;
+- ``transit_country``: a seizure counts once in each *distinct* country of its transit list;
+- ``departure_or_transit_country``: once in each distinct country among its departure and transit
+  stops (a seizure leaving Lagos and transiting Accra counts for Nigeria and for Ghana, a seizure
+  leaving Lagos via Lagos only for Nigeria);
+- the totals count each seizure once: a column total is the number (or quantity) of the seizures
+  that appear in at least one row, so the rows of a country dimension can add up to more than it;
+- ``quantity`` is summed per unit (kg, g, l, units, pieces), and needs a commodity filter unless
+  the rows are the commodities themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
+
+from django.db import connections
+from django.db.models import Count, DateField, Exists, Max, Min, OuterRef, Q, Sum, TextChoices
+from django.db.models.functions import TruncDate, TruncMonth, TruncYear
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_countries import countries
+
+from accounts.airports import airport as find_airport
+from accounts.models import Membership, Operation, User
+from accounts.selectors import membership_for
+from aircop.exceptions import DomainError
+from messaging.codes import Outcome
+from messaging.models import Message, MessageKind, ResponseDetails
+
+from .codes import Commodity, Concealment, Detection, Unit
+from .selectors import seizures_visible_to
+
+# --- the operation's results ---------------------------------------------------------------
+
+
+def country_name(code: str) -> str:
+    return str(countries.name(code) or code) if code else ""
+
+
+def airport_label(code: str) -> str:
+    found = find_airport(code) if code else None
+    return f"{code} – {found.city}" if found else code
+
+
+def _trim(value: Decimal | None) -> Decimal:
+    """12.500 → 12.5, 1800.000 → 1800 (never 1.8E+3)."""
+    if value is None:
+        return Decimal(0)
+    return Decimal(format(value.normalize(), "f"))
+
+
+def operation_results(*, user: User, slug: str) -> dict:
+    """The figures of one operation for one of its members (404 for anyone else)."""
+    membership = membership_for(user=user, slug=slug)
+    operation = membership.operation
+    seizures = seizures_visible_to(user=user).filter(operation=operation).order_by()
+
+    totals = seizures.aggregate(
+        total=Count("pk"),
+        persons=Sum("persons_arrested"),
+        companies=Sum("companies_incriminated"),
+        with_alert=Count("pk", filter=Q(alert__isnull=False)),
+        currency_count=Count("pk", filter=Q(commodity=Commodity.CURRENCY)),
+        currency_usd=Sum("usd_value", filter=Q(commodity=Commodity.CURRENCY)),
+    )
+
+    commodity_labels, unit_labels = dict(Commodity.choices), dict(Unit.choices)
+    by_commodity: dict[str, dict] = {}
+    for row in seizures.values("commodity", "unit").annotate(n=Count("pk"), q=Sum("quantity")):
+        entry = by_commodity.setdefault(
+            row["commodity"],
+            {
+                "commodity": row["commodity"],
+                "label": str(commodity_labels.get(row["commodity"], row["commodity"])),
+                "count": 0,
+                "quantities": [],
+            },
+        )
+        entry["count"] += row["n"]
+        entry["quantities"].append(
+            {
+                "unit": row["unit"],
+                "unit_label": str(unit_labels.get(row["unit"], row["unit"])),
+                "quantity": _trim(row["q"]),
+            }
+        )
+    commodities = sorted(by_commodity.values(), key=lambda e: (-e["count"], e["label"]))
+    for entry in commodities:
+        entry["quantities"].sort(key=lambda q: q["unit"])
+
+    by_currency = [
+        {"currency": row["currency"], "count": row["n"], "amount": _trim(row["amount"])}
+        for row in seizures.filter(commodity=Commodity.CURRENCY)
+        .values("currency")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+        .order_by("currency")
+    ]
+
+    airports: dict[str, dict] = {}
+    countries_: dict[str, dict] = {}
+
+    def _airport(code: str) -> dict:
+        found = find_airport(code)
+        return airports.setdefault(
+            code,
+            {
+                "code": code,
+                "label": airport_label(code),
+                "name": found.name if found else "",
+                "country": found.country if found else "",
+                "country_name": country_name(found.country) if found else "",
+                "seizures": 0,
+                "members": 0,
+            },
+        )
+
+    def _country(code: str) -> dict:
+        return countries_.setdefault(
+            code, {"code": code, "name": country_name(code), "seizures": 0, "members": 0}
+        )
+
+    for row in seizures.values("airport", "country").annotate(n=Count("pk")):
+        _airport(row["airport"])["seizures"] += row["n"]
+        _country(str(row["country"]))["seizures"] += row["n"]
+    members = (
+        Membership.objects.filter(operation=operation, active=True)
+        .values("user__airport", "user__country")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in members:
+        if row["user__airport"]:
+            _airport(row["user__airport"])["members"] += row["n"]
+        if row["user__country"]:
+            _country(str(row["user__country"]))["members"] += row["n"]
+
+    messages = Message.objects.filter(operation=operation).order_by()
+    kind_counts = dict(messages.values_list("kind").annotate(n=Count("pk")))
+    alerts = messages.filter(kind=MessageKind.ALERT).aggregate(
+        sent=Count("pk"),
+        answered=Count(
+            "pk",
+            filter=Exists(Message.objects.filter(alert=OuterRef("pk"), kind=MessageKind.RESPONSE)),
+        ),
+        positive=Count(
+            "pk",
+            filter=Exists(
+                ResponseDetails.objects.filter(
+                    message__alert=OuterRef("pk"), outcome=Outcome.POSITIVE
+                )
+            ),
+        ),
+    )
+
+    per_day = dict(
+        seizures.annotate(day=TruncDate("seized_at")).values_list("day").annotate(n=Count("pk"))
+    )
+    days = [d for d in per_day if d is not None]
+    first = min([operation.start_date, *days])
+    last = max([operation.end_date, *days])
+    timeline = [
+        {"date": first + timedelta(days=i), "count": per_day.get(first + timedelta(days=i), 0)}
+        for i in range((last - first).days + 1)
+    ]
+
+    return {
+        "operation": {
+            "slug": operation.slug,
+            "name": operation.name,
+            "start_date": operation.start_date,
+            "end_date": operation.end_date,
+            "status": operation.status,
+            "status_label": str(operation.get_status_display()),
+        },
+        "seizures": {"total": totals["total"], "with_alert": totals["with_alert"]},
+        "commodities": commodities,
+        "currency": {
+            "count": totals["currency_count"],
+            "usd_total": _trim(totals["currency_usd"]),
+            "by_currency": by_currency,
+        },
+        "persons_arrested": totals["persons"] or 0,
+        "companies_incriminated": totals["companies"] or 0,
+        "airports": sorted(airports.values(), key=lambda a: (-a["seizures"], a["code"])),
+        "countries": sorted(countries_.values(), key=lambda c: (-c["seizures"], c["name"])),
+        "messages": {
+            "total": sum(kind_counts.values()),
+            "by_kind": [
+                {"kind": kind, "label": str(label), "count": kind_counts.get(kind, 0)}
+                for kind, label in MessageKind.choices
+            ],
+        },
+        "alerts": {
+            "sent": alerts["sent"],
+            "answered": alerts["answered"],
+            "positive": alerts["positive"],
+            "seizures": totals["with_alert"],
+        },
+        "timeline": timeline,
+    }
+
+
+# --- the pivot across operations -----------------------------------------------------------
+
+
+class RowDimension(TextChoices):
+    DEPARTURE_COUNTRY = "departure_country", gettext_lazy("Country of departure")
+    TRANSIT_COUNTRY = "transit_country", gettext_lazy("Country of transit")
+    DEPARTURE_OR_TRANSIT_COUNTRY = (
+        "departure_or_transit_country",
+        gettext_lazy("Country of departure or transit"),
+    )
+    AIRPORT = "airport", gettext_lazy("Airport of seizure")
+    COMMODITY = "commodity", gettext_lazy("Commodity")
+    DETECTION = "detection", gettext_lazy("Detection method")
+    CONCEALMENT = "concealment", gettext_lazy("Concealment method")
+
+
+class ColumnDimension(TextChoices):
+    YEAR = "year", gettext_lazy("Year")
+    MONTH = "month", gettext_lazy("Month")
+    OPERATION = "operation", gettext_lazy("Operation")
+
+
+class Measure(TextChoices):
+    COUNT = "count", gettext_lazy("Number of seizures")
+    QUANTITY = "quantity", gettext_lazy("Quantity seized (per unit)")
+
+
+@dataclass(frozen=True)
+class PivotQuery:
+    rows: str = RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY
+    columns: str = ColumnDimension.YEAR
+    measure: str = Measure.COUNT
+    commodity: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def as_params(self) -> dict[str, str]:
+        params = {"rows": self.rows, "columns": self.columns, "measure": self.measure}
+        if self.commodity:
+            params["commodity"] = self.commodity
+        if self.date_from:
+            params["from"] = self.date_from.isoformat()
+        if self.date_to:
+            params["to"] = self.date_to.isoformat()
+        return params
+
+
+def _choice(params: Mapping, name: str, choices, default: str) -> str:
+    value = (params.get(name) or default).strip()
+    if value not in choices.values:
+        raise DomainError(
+            _("%(value)s is not one of: %(choices)s.")
+            % {"value": value, "choices": ", ".join(choices.values)},
+            field=name,
+            code="invalid_choice",
+        )
+    return value
+
+
+def _date(params: Mapping, name: str) -> date | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(
+            _("Give a date as YYYY-MM-DD."), field=name, code="invalid_date"
+        ) from None
+
+
+def pivot_query_from(params: Mapping) -> PivotQuery:
+    """Read and check the pivot's parameters; a DomainError names the field at fault."""
+    rows = _choice(params, "rows", RowDimension, RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY)
+    columns = _choice(params, "columns", ColumnDimension, ColumnDimension.YEAR)
+    measure = _choice(params, "measure", Measure, Measure.COUNT)
+    commodity = (params.get("commodity") or "").strip()
+    if commodity and commodity not in Commodity.values:
+        raise DomainError(
+            _("Choose one of the listed values."), field="commodity", code="invalid_choice"
+        )
+    if measure == Measure.QUANTITY and not commodity and rows != RowDimension.COMMODITY:
+        raise DomainError(
+            _(
+                "Quantities of different commodities do not add up: choose a commodity, "
+                "or show the commodities as rows."
+            ),
+            field="commodity",
+            code="required",
+        )
+    date_from, date_to = _date(params, "from"), _date(params, "to")
+    if date_from and date_to and date_to < date_from:
+        raise DomainError(_("The end date is before the start date."), field="to")
+    return PivotQuery(rows, columns, measure, commodity, date_from, date_to)
+
+
+@dataclass
+class Pivot:
+    """rows × columns; with measure ``quantity`` every value is a {unit: quantity} mapping."""
+
+    query: PivotQuery
+    rows: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    row_labels: dict[str, str] = field(default_factory=dict)
+    column_labels: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, dict[str, object]] = field(default_factory=dict)
+    row_totals: dict[str, object] = field(default_factory=dict)
+    column_totals: dict[str, object] = field(default_factory=dict)
+    total: object = 0
+    units: list[str] = field(default_factory=list)
+
+    @property
+    def by_unit(self) -> bool:
+        return self.query.measure == Measure.QUANTITY
+
+
+@cache
+def country_of(code: str) -> str | None:
+    """A route stop's country: an ISO code as is, an IATA airport as its country."""
+    if len(code) == 2:
+        return code
+    found = find_airport(code) if len(code) == 3 else None
+    return found.country if found else None
+
+
+def _countries(*codes: str) -> list[str]:
+    found = (country_of(code) for code in codes if code)
+    return list(dict.fromkeys(c for c in found if c))
+
+
+_ROW_FIELDS = {
+    RowDimension.DEPARTURE_COUNTRY: ("departure",),
+    RowDimension.TRANSIT_COUNTRY: ("transit",),
+    RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY: ("departure", "transit"),
+    RowDimension.AIRPORT: ("airport",),
+    RowDimension.COMMODITY: ("commodity",),
+    RowDimension.DETECTION: ("detection",),
+    RowDimension.CONCEALMENT: ("concealment",),
+}
+
+
+def _route(value) -> tuple[str, ...]:
+    """A transit list as the database returns it without Django's converters (JSON text)."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value)
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def _row_keys_fn(dimension: str):
+    """row values → the row keys of one group; the route dimensions memoised per route."""
+    if dimension not in COUNTRY_DIMENSIONS:
+        return lambda values: [values[0]]
+    memo: dict[tuple, list[str]] = {}
+    departure = dimension != RowDimension.TRANSIT_COUNTRY
+    transit = dimension != RowDimension.DEPARTURE_COUNTRY
+
+    def keys(values) -> list[str]:
+        route = tuple(values[: int(departure) + int(transit)])
+        found = memo.get(route)
+        if found is None:
+            stops = (*(route[:1] if departure else ()), *(_route(route[-1]) if transit else ()))
+            found = memo[route] = _countries(*stops)
+        return found
+
+    return keys
+
+
+def _period(value) -> tuple[int, int]:
+    """(year, month) of a truncated date: a date or datetime, or ISO text (SQLite)."""
+    if isinstance(value, str):
+        return int(value[:4]), int(value[5:7])
+    return value.year, value.month
+
+
+def _column_key(dimension: str, value) -> str:
+    if dimension == ColumnDimension.OPERATION:
+        return str(value or "")
+    year, month = _period(value)
+    return f"{year:04d}" if dimension == ColumnDimension.YEAR else f"{year:04d}-{month:02d}"
+
+
+def _add(target: dict, key: str, amount, unit: str | None) -> None:
+    if unit is None:
+        target[key] = target.get(key, 0) + amount
+    else:
+        per_unit = target.setdefault(key, {})
+        per_unit[unit] = per_unit.get(unit, Decimal(0)) + amount
+
+
+COUNTRY_DIMENSIONS = (
+    RowDimension.DEPARTURE_COUNTRY,
+    RowDimension.TRANSIT_COUNTRY,
+    RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY,
+)
+QUANTUM = Decimal("0.001")  # the register's precision (SQLite sums decimals as floats)
+
+
+def _fold(query: PivotQuery, records, by_unit: bool):
+    """(row, column, unit, value) cells and (column, unit, value) totals from grouped records
+    (row values, column, unit, value): a record counts in each of its rows, once in the totals,
+    in none if it has no row. Records with the same rows, column and unit are summed first
+    (many routes, few countries)."""
+    row_keys = _row_keys_fn(query.rows)
+    summed: dict[tuple, object] = {}
+    for values, column, unit, value in records:
+        keys = row_keys(values)
+        if not keys:  # no country known for this route: in no row, so in no total
+            continue
+        slot = (tuple(keys), column, unit)
+        summed[slot] = summed.get(slot, 0) + value
+    cells, totals = [], []
+    for (keys, column, unit), value in summed.items():
+        if by_unit:
+            value = Decimal(str(value)).quantize(QUANTUM)
+        cells.extend((key, column, unit, value) for key in keys)
+        totals.append((column, unit, value))
+    return cells, totals
+
+
+MAX_PERIOD_COLUMNS = 60  # beyond, one grouped column by date_trunc instead of filtered sums
+
+
+def _periods(seizures, query: PivotQuery) -> list[tuple[str, datetime, datetime]]:
+    """The years or months from the first seizure to the last: (key, start, end)."""
+    bounds = seizures.aggregate(first=Min("seized_at"), last=Max("seized_at"))
+    if bounds["first"] is None:
+        return []
+    first, last = (timezone.localtime(bounds[k]) for k in ("first", "last"))
+    periods = []
+    year, month = first.year, first.month if query.columns == ColumnDimension.MONTH else 1
+    while (year, month) <= (last.year, last.month):
+        if query.columns == ColumnDimension.YEAR:
+            key, following = f"{year:04d}", (year + 1, 1)
+        else:
+            key, following = f"{year:04d}-{month:02d}", (year + (month == 12), month % 12 + 1)
+        periods.append((key, _start_of(date(year, month, 1)), _start_of(date(*following, 1))))
+        year, month = following
+    return periods
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _raw_rows(queryset) -> list[tuple]:
+    """The rows of a values() queryset, in its order, without Django's per-row converters
+    (JSON parsing, time zones): tens of thousands of groups read fast, each route parsed once."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _records(seizures, query: PivotQuery, by_unit: bool):
+    """(row values, column, unit, value) of the groups, by the cheapest plan for the columns:
+    per operation, a GROUP BY; per year or month, one filtered sum per period over a GROUP BY
+    of the rows only (PostgreSQL truncates dates slowly: this halves the time)."""
+    fields = list(_ROW_FIELDS[query.rows]) + (["unit"] if by_unit else [])
+    width = len(_ROW_FIELDS[query.rows])
+
+    def measure(condition=None):
+        if by_unit:
+            return Sum("quantity", filter=condition)
+        return Count("pk", filter=condition)
+
+    if query.columns == ColumnDimension.OPERATION:
+        rows = _raw_rows(seizures.values(*fields, "operation_id").annotate(value=measure()))
+        for row in rows:
+            unit = row[width] if by_unit else None
+            yield row[:width], str(row[-2] or ""), unit, row[-1]
+        return
+    periods = _periods(seizures, query)
+    if len(periods) > MAX_PERIOD_COLUMNS:
+        trunc = TruncYear if query.columns == ColumnDimension.YEAR else TruncMonth
+        grouped = seizures.annotate(c_period=trunc("seized_at", output_field=DateField()))
+        for row in _raw_rows(grouped.values(*fields, "c_period").annotate(value=measure())):
+            unit = row[width] if by_unit else None
+            yield row[:width], _column_key(query.columns, row[-2]), unit, row[-1]
+        return
+    sums = {
+        f"p{i}": measure(Q(seized_at__gte=start, seized_at__lt=end))
+        for i, (_key, start, end) in enumerate(periods)
+    }
+    if not sums:
+        return
+    for row in _raw_rows(seizures.values(*fields).annotate(**sums)):
+        unit = row[width] if by_unit else None
+        for (key, _start, _end), value in zip(periods, row[len(fields) :], strict=True):
+            if value:
+                yield row[:width], key, unit, value
+
+
+def seizure_pivot(*, user: User, query: PivotQuery) -> Pivot:
+    """The seizures visible to ``user``, by ``query.rows`` × ``query.columns``."""
+    seizures = seizures_visible_to(user=user).order_by()
+    if query.commodity:
+        seizures = seizures.filter(commodity=query.commodity)
+    if query.date_from:
+        seizures = seizures.filter(seized_at__gte=_start_of(query.date_from))
+    if query.date_to:
+        seizures = seizures.filter(seized_at__lt=_start_of(query.date_to + timedelta(days=1)))
+    by_unit = query.measure == Measure.QUANTITY
+    cells, totals = _fold(query, _records(seizures, query, by_unit), by_unit)
+
+    pivot = Pivot(query=query, total={} if by_unit else 0)
+    units: set[str] = set()
+    columns: set[str] = set()
+    for key, column, unit, value in cells:
+        _add(pivot.cells.setdefault(key, {}), column, value, unit)
+        _add(pivot.row_totals, key, value, unit)
+    for column, unit, value in totals:
+        columns.add(column)
+        _add(pivot.column_totals, column, value, unit)
+        if by_unit:
+            units.add(unit)
+            pivot.total[unit] = pivot.total.get(unit, Decimal(0)) + value
+        else:
+            pivot.total += value
+
+    if by_unit:
+        for per_unit in (
+            *(v for cells in pivot.cells.values() for v in cells.values()),
+            *pivot.row_totals.values(),
+            *pivot.column_totals.values(),
+            pivot.total,
+        ):
+            for unit_key, amount in per_unit.items():
+                per_unit[unit_key] = _trim(amount)
+    pivot.units = sorted(units)
+    pivot.row_labels = _row_labels(query.rows, pivot.cells)
+    pivot.columns, pivot.column_labels = _columns(query.columns, columns)
+    pivot.rows = sorted(pivot.cells, key=lambda k: _row_order(pivot, k))
+    return pivot
+
+
+def _row_order(pivot: Pivot, key: str):
+    total = pivot.row_totals[key]
+    weight = sum(total.values()) if isinstance(total, dict) else total
+    return (-weight, pivot.row_labels[key].casefold())
+
+
+def _row_labels(dimension: str, keys) -> dict[str, str]:
+    if dimension in (
+        RowDimension.DEPARTURE_COUNTRY,
+        RowDimension.TRANSIT_COUNTRY,
+        RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY,
+    ):
+        return {key: country_name(key) for key in keys}
+    if dimension == RowDimension.AIRPORT:
+        return {key: airport_label(key) for key in keys}
+    choices = {
+        RowDimension.COMMODITY: Commodity,
+        RowDimension.DETECTION: Detection,
+        RowDimension.CONCEALMENT: Concealment,
+    }[dimension]
+    labels = dict(choices.choices)
+    return {key: str(labels.get(key, key)) for key in keys}
+
+
+def _columns(dimension: str, keys: set[str]) -> tuple[list[str], dict[str, str]]:
+    """The columns in order, with the years or months between the first and last filled in."""
+    if not keys:
+        return [], {}
+    if dimension == ColumnDimension.YEAR:
+        years = [int(k) for k in keys]
+        ordered = [str(y) for y in range(min(years), max(years) + 1)]
+        return ordered, {k: k for k in ordered}
+    if dimension == ColumnDimension.MONTH:
+        months = sorted(keys)
+        year, month = map(int, months[0].split("-"))
+        ordered = []
+        while (key := f"{year:04d}-{month:02d}") <= months[-1]:
+            ordered.append(key)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return ordered, {
+            k: formats.date_format(date(int(k[:4]), int(k[5:]), 1), "YEAR_MONTH_FORMAT")
+            for k in ordered
+        }
+    ids = [int(k) for k in keys if k]
+    operations = {
+        str(op.pk): op
+        for op in Operation.objects.filter(pk__in=ids).only("name", "slug", "start_date")
+    }
+    ordered = sorted(
+        operations, key=lambda k: (operations[k].start_date, operations[k].name.casefold())
+    )
+    labels = {k: operations[k].name for k in ordered}
+    if "" in keys:
+        ordered.append("")
+        labels[""] = _("Outside any operation")
+    return ordered, labels
+
+
+def pivot_lines(pivot: Pivot) -> tuple[list[dict], list[dict]]:
+    """The pivot as table lines (body, footer): one line per row, or per row and unit when
+    the measure is a quantity. Each line: label, unit ("" for counts), values, total."""
+    unit_labels = dict(Unit.choices)
+
+    def line(label: str, cells: Mapping, total, unit: str | None) -> dict:
+        if unit is None:
+            values = [cells.get(c, 0) for c in pivot.columns]
+        else:
+            values = [cells.get(c, {}).get(unit, 0) for c in pivot.columns]
+            total = total.get(unit, 0)
+        return {
+            "label": label,
+            "unit": unit or "",
+            "unit_label": str(unit_labels.get(unit, unit)) if unit else "",
+            "values": values,
+            "total": total,
+        }
+
+    body, footer = [], []
+    total_label = _("Total")
+    if not pivot.by_unit:
+        for key in pivot.rows:
+            body.append(line(pivot.row_labels[key], pivot.cells[key], pivot.row_totals[key], None))
+        footer.append(line(total_label, pivot.column_totals, pivot.total, None))
+        return body, footer
+    for key in pivot.rows:
+        for unit in pivot.units:
+            if unit in pivot.row_totals[key]:
+                body.append(
+                    line(pivot.row_labels[key], pivot.cells[key], pivot.row_totals[key], unit)
+                )
+    for unit in pivot.units:
+        footer.append(line(total_label, pivot.column_totals, pivot.total, unit))
+    return body, footer
+
+
+def pivot_as_dict(pivot: Pivot) -> dict:
+    """The API's shape: rows, columns, cells {row: {column: value}}, totals, labels."""
+    return {
+        "rows": pivot.rows,
+        "columns": pivot.columns,
+        "cells": {row: {c: v for c, v in pivot.cells[row].items()} for row in pivot.rows},
+        "row_totals": {row: pivot.row_totals[row] for row in pivot.rows},
+        "column_totals": {
+            c: pivot.column_totals.get(c, {} if pivot.by_unit else 0) for c in pivot.columns
+        },
+        "total": pivot.total,
+        "row_labels": pivot.row_labels,
+        "column_labels": pivot.column_labels,
+        "measure": str(pivot.query.measure),
+        "units": pivot.units,
+    }
