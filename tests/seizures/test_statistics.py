@@ -178,7 +178,7 @@ def test_results_page_shows_figures_and_accessible_charts(client, known_results,
     assert html.count('role="img"') == 3
     assert '<title id="chart-commodities-title">Seizures per commodity</title>' in html
     assert "css/print.css" in html and 'media="print"' in html
-    assert "94000.5" in html
+    assert "94,000.5" in html  # grouped in the reader's locale
 
 
 def test_results_export_csv_parses_back(client, known_results, officer):
