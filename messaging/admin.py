@@ -20,7 +20,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     list_display = ["id", "operation", "sender", "kind", "subject", "created_at"]
     list_filter = ["operation", "kind"]
-    search_fields = ["subject", "sender__username"]
+    # The subject is encrypted at rest: the database cannot search it.
+    search_fields = ["sender__username"]
     readonly_fields = ["operation", "sender", "kind", "subject", "body", "targets", "created_at"]
     inlines = [DeliveryInline]
 

@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models.functions import Length
-from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import Operation
+from aircop.encrypted_fields import EncryptedDateField, EncryptedTextField
 from seizures.codes import Commodity
 
 from .codes import DocumentType, HandlingCode, Outcome, Priority
 
 BODY_MAX = settings.AIRCOP_MESSAGE_BODY_MAX
+
+
+# The identity of each row bound to its encrypted fields (see aircop.encrypted_fields):
+# a ciphertext copied into another row does not decrypt. Never change these formulas
+# without a data migration that re-encrypts (the migrations keep their own copy).
+def message_aad(message: Message) -> bytes:
+    return f"messaging.message:{message.uid}:{message.operation_id}".encode()
+
+
+def alert_details_aad(details: AlertDetails) -> bytes:
+    return f"messaging.alertdetails:{details.uid}:{details.message_id}".encode()
+
+
+def alert_subject_aad(subject: AlertSubject) -> bytes:
+    return f"messaging.alertsubject:{subject.uid}:{subject.message_id}".encode()
+
+
+def response_details_aad(details: ResponseDetails) -> bytes:
+    return f"messaging.responsedetails:{details.uid}:{details.message_id}".encode()
 
 
 class MessageKind(models.TextChoices):
@@ -27,6 +47,7 @@ class MessageKind(models.TextChoices):
 
 
 class Message(models.Model):
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
     operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="messages")
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_messages"
@@ -34,8 +55,11 @@ class Message(models.Model):
     kind = models.CharField(
         _("kind"), max_length=20, choices=MessageKind.choices, default=MessageKind.FREE_TEXT
     )
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("body"), blank=True, validators=[MaxLengthValidator(BODY_MAX)])
+    # Encrypted at rest: no filter, search or ordering on them (see aircop.encrypted_fields).
+    subject = EncryptedTextField(_("subject"), max_length=200, aad=message_aad)
+    body = EncryptedTextField(
+        _("body"), blank=True, validators=[MaxLengthValidator(BODY_MAX)], aad=message_aad
+    )
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
@@ -69,12 +93,8 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=LessThanOrEqual(Length("body"), BODY_MAX),
-                name="message_body_max_length",
-            ),
-        ]
+        # The body's length (BODY_MAX) is checked by the service and the forms: the column
+        # holds its ciphertext, which a database constraint cannot measure.
         indexes = [
             models.Index(fields=["operation", "-id"]),
             models.Index(fields=["operation", "kind", "-id"]),
@@ -127,6 +147,7 @@ class AlertDetails(models.Model):
     message = models.OneToOneField(
         Message, on_delete=models.CASCADE, primary_key=True, related_name="alert_details"
     )
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
     flight_number = models.CharField(_("flight number"), max_length=8)
     airline = models.CharField(_("airline"), max_length=80, blank=True)
     flight_date = models.DateField(_("flight date"))
@@ -137,11 +158,17 @@ class AlertDetails(models.Model):
         _("suspected commodity"), max_length=20, choices=Commodity.choices, blank=True
     )
     risk_indicators = models.JSONField(_("risk indicators"), default=list, blank=True)
-    requested_action = models.CharField(_("requested action"), max_length=500, blank=True)
+    requested_action = EncryptedTextField(
+        _("requested action"), max_length=500, blank=True, aad=alert_details_aad
+    )
     # A shipment instead of (or as well as) passengers.
     air_waybill = models.CharField(_("air waybill"), max_length=30, blank=True)
-    consignor = models.CharField(_("consignor"), max_length=200, blank=True)
-    consignee = models.CharField(_("consignee"), max_length=200, blank=True)
+    consignor = EncryptedTextField(
+        _("consignor"), max_length=200, blank=True, aad=alert_details_aad
+    )
+    consignee = EncryptedTextField(
+        _("consignee"), max_length=200, blank=True, aad=alert_details_aad
+    )
     declared_goods = models.CharField(_("declared goods"), max_length=300, blank=True)
 
     class Meta:
@@ -161,16 +188,23 @@ class AlertSubject(models.Model):
     """A person an Alert asks to control."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="alert_subjects")
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
     position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(_("name"), max_length=200)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    name = EncryptedTextField(_("name"), max_length=200, aad=alert_subject_aad)
+    date_of_birth = EncryptedDateField(
+        _("date of birth"), null=True, blank=True, aad=alert_subject_aad
+    )
     nationality = CountryField(_("nationality"), blank=True)
     document_type = models.CharField(
         _("travel document"), max_length=20, choices=DocumentType.choices, blank=True
     )
-    document_number = models.CharField(_("document number"), max_length=40, blank=True)
-    pnr = models.CharField(_("ticket / PNR reference"), max_length=40, blank=True)
-    seat = models.CharField(_("seat"), max_length=5, blank=True)
+    document_number = EncryptedTextField(
+        _("document number"), max_length=40, blank=True, aad=alert_subject_aad
+    )
+    pnr = EncryptedTextField(
+        _("ticket / PNR reference"), max_length=40, blank=True, aad=alert_subject_aad
+    )
+    seat = EncryptedTextField(_("seat"), max_length=5, blank=True, aad=alert_subject_aad)
 
     class Meta:
         verbose_name = _("alert subject")
@@ -187,9 +221,14 @@ class ResponseDetails(models.Model):
     message = models.OneToOneField(
         Message, on_delete=models.CASCADE, primary_key=True, related_name="response_details"
     )
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
-    not_controlled_reason = models.CharField(_("reason not controlled"), max_length=300, blank=True)
-    action_taken = models.CharField(_("action taken"), max_length=500, blank=True)
+    not_controlled_reason = EncryptedTextField(
+        _("reason not controlled"), max_length=300, blank=True, aad=response_details_aad
+    )
+    action_taken = EncryptedTextField(
+        _("action taken"), max_length=500, blank=True, aad=response_details_aad
+    )
 
     class Meta:
         verbose_name = _("response details")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,11 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import Operation
+from aircop.encrypted_fields import EncryptedTextField
 
 from .codes import Commodity, Concealment, Detection, Unit
 
 
+def seizure_aad(seizure: Seizure) -> bytes:
+    """The identity bound to the encrypted notes (see aircop.encrypted_fields)."""
+    return f"seizures.seizure:{seizure.uid}:{seizure.operation_id or 'none'}".encode()
+
+
 class Seizure(models.Model):
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
     operation = models.ForeignKey(
         Operation,
         null=True,
@@ -77,7 +86,7 @@ class Seizure(models.Model):
         _("nationalities of the persons arrested"), default=list, blank=True
     )
     companies_incriminated = models.PositiveIntegerField(_("companies incriminated"), default=0)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True, aad=seizure_aad)  # encrypted at rest
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
     class Meta:

@@ -8,6 +8,7 @@ CI a tier whose service is missing is skipped with the reason; under
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -22,6 +23,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("AIRCOP_CHROMIUM", "/usr/bin/chromium")
+
+# Encryption at rest: one fixed master key for this test run (no key file is written), also
+# handed to the server subprocesses (server_environment) so they decrypt the same rows.
+TEST_MASTER_KEYS = f"test-run:{base64.b64encode(os.urandom(32)).decode('ascii')}"
+os.environ["AIRCOP_MASTER_KEYS"] = TEST_MASTER_KEYS
 
 
 def _tcp_open(host: str, port: int) -> bool:
@@ -90,7 +96,12 @@ def server_environment() -> dict[str, str]:
     """The environment of a server process that uses this test run's database."""
     from django.db import connection
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aircop.settings", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aircop.settings",
+        "PYTHONUNBUFFERED": "1",
+        "AIRCOP_MASTER_KEYS": TEST_MASTER_KEYS,
+    }
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         env.pop("DATABASE_URL", None)

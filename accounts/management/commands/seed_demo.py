@@ -562,9 +562,21 @@ class Command(BaseCommand):
         admin.set_password(password)
         admin.save()
 
+    @staticmethod
+    def _subjects(operation) -> set[str]:
+        """The subjects already sent in an operation, decrypted here: the subject is
+        encrypted at rest, so the database cannot compare it."""
+        return {
+            m.subject
+            for m in Message.objects.filter(operation=operation).only(
+                "uid", "operation_id", "subject"
+            )
+        }
+
     def _messages(self, users, operations):
+        sent = {slug: self._subjects(operation) for slug, operation in operations.items()}
         for username, slug, subject, body, targets in MESSAGES:
-            if Message.objects.filter(operation=operations[slug], subject=subject).exists():
+            if subject in sent[slug]:
                 continue
             message_send(
                 sender=users[username],
@@ -579,7 +591,7 @@ class Command(BaseCommand):
     def _alert_chain(self, users, cocair):
         """An urgent Alert from the OCU to Dakar, a positive Response and the Seizure."""
         subject = "ET908 GRU→DSS 2017-12-10"
-        if Message.objects.filter(operation=cocair, subject=subject).exists():
+        if subject in self._subjects(cocair):
             return
         alert = message_send(
             sender=users["ocu.brussels"],
