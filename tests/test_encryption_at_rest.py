@@ -220,3 +220,46 @@ def test_the_canary_is_not_in_a_pg_dump(people):
     assert b"messaging_message" in dump
     assert canary.encode() not in dump
     assert canary.lower().encode() not in dump
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_existing_rows_and_the_reverse_decrypts(people):
+    from django.db.migrations.executor import MigrationExecutor
+
+    operation, ocu, _officer = people
+    before = [("messaging", "0002_alertdetails_alertsubject_responsedetails_and_more")]
+    after = [("messaging", "0005_encrypted_fields_uid_unique")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldMessage, OldSubject = (
+            old.get_model("messaging", "Message"),
+            old.get_model("messaging", "AlertSubject"),
+        )
+        message = OldMessage.objects.create(
+            operation_id=operation.pk, sender_id=ocu.user_id, subject="Old subject", body="Old"
+        )
+        OldSubject.objects.create(
+            message=message, name="DOE John", date_of_birth=date(1988, 4, 2), pnr="K7QX2M"
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        assert _rows_containing("Old subject") == [] and _rows_containing("K7QX2M") == []
+        migrated = Message.objects.get(pk=message.pk)
+        assert (migrated.subject, migrated.body) == ("Old subject", "Old")
+        person = AlertSubject.objects.get(message_id=message.pk)
+        assert (person.name, person.date_of_birth, person.pnr) == (
+            "DOE John",
+            date(1988, 4, 2),
+            "K7QX2M",
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT subject FROM messaging_message WHERE id = %s", [message.pk])
+            assert cursor.fetchone()[0] == "Old subject"
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
