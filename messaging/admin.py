@@ -19,6 +19,7 @@ class MessageAdmin(admin.ModelAdmin):
     """Read-only: messages are written only through messaging.services.message_send."""
 
     list_display = ["id", "operation", "sender", "kind", "subject", "created_at"]
+    sortable_by = ["id", "operation", "sender", "kind", "created_at"]  # subject is encrypted
     list_filter = ["operation", "kind"]
     # The subject is encrypted at rest: the database cannot search it.
     search_fields = ["sender__username"]

@@ -99,6 +99,8 @@ CORRECTABLE_FIELDS = (
     "notes",
 )
 NOTES_MAX = 5000
+# Encrypted at rest: a correction's history must not copy them in clear.
+ENCRYPTED_FIELDS = frozenset({"notes"})
 REASON_MAX = 300
 
 
@@ -237,7 +239,10 @@ def seizure_correct(
         if name == "country":
             old = str(old)
         if old != new:
-            before[name], after[name] = _json_value(old), _json_value(new)
+            if name in ENCRYPTED_FIELDS:  # the history says it changed, never what it says
+                before[name] = after[name] = "…"
+            else:
+                before[name], after[name] = _json_value(old), _json_value(new)
             setattr(locked, name, new)
     if not after:
         raise DomainError(

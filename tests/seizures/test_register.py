@@ -484,3 +484,17 @@ def test_the_nav_links_to_the_register(client, officer):
     client.force_login(officer.user)
     page = client.get(reverse("accounts:operations")).content.decode()
     assert f'href="{REGISTER}"' in page
+
+
+def test_correcting_the_notes_keeps_their_text_out_of_the_history(client, officer):
+    seizure = record(officer)
+    client.force_login(officer.user)
+    response = client.post(
+        edit_url(seizure), correction_form(seizure, notes="Informant KESTREL-77 named the courier.")
+    )
+    assert response.status_code == 302
+    seizure.refresh_from_db()
+    assert seizure.notes == "Informant KESTREL-77 named the courier."
+    revision = SeizureRevision.objects.get(seizure=seizure)
+    assert revision.after == {"notes": "…"}
+    assert "KESTREL-77" not in str(revision.before) + str(revision.after)
