@@ -9,8 +9,10 @@ COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
 COPY . .
 # Hashed, compressed static files for whitenoise (build-time placeholders, not secrets).
-RUN AIRCOP_PRODUCTION=1 DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build \
+RUN BUILD_KEY=$(python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())") \
+ && AIRCOP_PRODUCTION=1 DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \
+    AIRCOP_MASTER_KEYS="build:$BUILD_KEY" AIRCOP_INDEX_KEY="$BUILD_KEY" \
     python manage.py collectstatic --noinput \
  && chown -R aircop /app
 
