@@ -215,6 +215,12 @@ AIRCOP_MESSAGE_BODY_MAX = 20_000
 AIRCOP_INBOX_PAGE_SIZE = 50
 AIRCOP_RESUME_BATCH = 200
 
+# Attachments: stored encrypted in a private directory (never under a static or media URL),
+# downloaded only through the authorised views.
+AIRCOP_ATTACHMENT_ROOT = Path(os.environ.get("AIRCOP_ATTACHMENT_ROOT", LOCAL_DIR / "attachments"))
+AIRCOP_ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024  # per file
+AIRCOP_MESSAGE_ATTACHMENTS_MAX_BYTES = 100 * 1024 * 1024  # per message
+
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -245,6 +251,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if AIRCOP_ATTACHMENT_ROOT.resolve().is_relative_to(STATIC_ROOT.resolve()) or any(
+    AIRCOP_ATTACHMENT_ROOT.resolve().is_relative_to(Path(d).resolve()) for d in STATICFILES_DIRS
+):
+    raise ImproperlyConfigured("AIRCOP_ATTACHMENT_ROOT must not be served as static files.")
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from finders meanwhile
 

@@ -3,16 +3,24 @@ forwarding, and the OCU follow-up board. Thin: parse, call a service or selector
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from datetime import UTC
+from uuid import UUID
 
-from ninja import Query, Router, Status
+import pydantic
+from django.http import Http404
+from django.urls import reverse
+from ninja import File, Form, Query, Router, Status
+from ninja.errors import ValidationError
+from ninja.files import UploadedFile
 
 from accounts.selectors import membership_for
 
 from . import schemas, selectors, services
+from .attachments import THUMBNAIL_CONTENT_TYPE, download_response
 from .formatted import AlertInput, ResponseInput, SeizureInput, SubjectInput
-from .models import Message, MessageKind
+from .models import Attachment, Message, MessageKind
 from .routing import Targets, addressable_members, allowed_targets
 
 router = Router(tags=["messages"])
@@ -174,6 +182,18 @@ def _formatted_part(shown: Message) -> dict:
     return {}
 
 
+def _attachment(a: Attachment) -> schemas.AttachmentOut:
+    args = [a.message_id, a.uid]
+    return schemas.AttachmentOut(
+        uid=str(a.uid),
+        filename=a.filename,
+        content_type=a.content_type,
+        size=a.size,
+        url=reverse("api:attachment_download", args=args),
+        thumbnail_url=reverse("api:attachment_thumbnail", args=args) if a.has_thumbnail else None,
+    )
+
+
 # --- endpoints -------------------------------------------------------------------------------
 
 
@@ -195,6 +215,44 @@ def message_create(request, slug: str, payload: schemas.MessageIn):
     """`kind` selects the schema. A Response needs `alert_id` and goes, by default, to the
     Alert's sender and the OCUs; a Seizure without recipients goes to the OCUs and creates the
     seizure record."""
+    return _send(request, slug, payload, [])
+
+
+_MESSAGE_IN = pydantic.TypeAdapter(schemas.MessageIn)
+
+
+@router.post(
+    "/operations/{slug}/messages/multipart",
+    response={201: schemas.SentOut},
+    summary="Send a message with attached files (multipart/form-data)",
+)
+def message_create_multipart(
+    request,
+    slug: str,
+    payload: Form[str],
+    files: File[list[UploadedFile]] = None,
+):
+    """`payload`: the JSON body of `POST /operations/{slug}/messages`, as a string; `files`:
+    the files, repeated. The message and its files are stored together or not at all. Each
+    file's type is decided by its content (images, PDF, office documents, plain text, CSV);
+    25 MB per file, 100 MB per message."""
+    try:
+        message_in = _MESSAGE_IN.validate_python(json.loads(payload))
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            [{"loc": ("form", "payload"), "msg": f"Invalid JSON: {error.msg}"}]
+        ) from None
+    except pydantic.ValidationError as error:
+        raise ValidationError(
+            [
+                {"loc": ("form", "payload", *e["loc"]), "msg": e["msg"], "type": e["type"]}
+                for e in error.errors(include_url=False)
+            ]
+        ) from None
+    return _send(request, slug, message_in, files or [])
+
+
+def _send(request, slug: str, payload, files):
     membership = membership_for(user=request.auth, slug=slug)
     message = services.message_send(
         sender=request.auth,
@@ -208,6 +266,7 @@ def message_create(request, slug: str, payload: schemas.MessageIn):
         handling_note=payload.handling_note,
         details=_details(payload),
         alert_id=getattr(payload, "alert_id", None),
+        attachments=files,
     )
     return Status(
         201,
@@ -288,9 +347,38 @@ def message_detail(request, message_id: int):
         alert_id=message.alert_id,
         forwarded_from=message.forwarded_from_id,
         my_delivery=_delivery(mine) if mine is not None else None,
+        attachments=[_attachment(a) for a in selectors.attachments_of(message=message)],
         **_formatted_part(message.shown),
         **out,
     )
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{uid}",
+    summary="Download an attachment (sender and recipients only; audited)",
+    response={200: None},
+    url_name="attachment_download",
+)
+def attachment_download(request, message_id: int, uid: UUID):
+    attachment = selectors.attachment_for(user=request.auth, message_id=message_id, uid=uid)
+    chunks = services.attachment_download(user=request.auth, attachment=attachment)
+    return download_response(
+        chunks, content_type=attachment.content_type, filename=attachment.filename
+    )
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{uid}/thumbnail",
+    summary="The thumbnail of an image attachment (JPEG, no metadata)",
+    response={200: None},
+    url_name="attachment_thumbnail",
+)
+def attachment_thumbnail(request, message_id: int, uid: UUID):
+    attachment = selectors.attachment_for(user=request.auth, message_id=message_id, uid=uid)
+    if not attachment.has_thumbnail:
+        raise Http404
+    chunks = services.attachment_download(user=request.auth, attachment=attachment, thumbnail=True)
+    return download_response(chunks, content_type=THUMBNAIL_CONTENT_TYPE, filename=None)
 
 
 @router.post(

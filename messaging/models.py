@@ -236,3 +236,40 @@ class ResponseDetails(models.Model):
 
     def __str__(self) -> str:
         return self.get_outcome_display()
+
+
+def attachment_aad(attachment: Attachment) -> bytes:
+    """The identity of an attachment: bound to its file on disk and to its encrypted name."""
+    return f"messaging.attachment:{attachment.uid}:{attachment.message_id}".encode()
+
+
+class Attachment(models.Model):
+    """A file sent with a message, stored encrypted under ``AIRCOP_ATTACHMENT_ROOT``."""
+
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    position = models.PositiveSmallIntegerField(default=0)
+    # Personal data (a name can say who or what is in it): encrypted at rest.
+    filename = EncryptedTextField(_("file name"), max_length=255, aad=attachment_aad)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=64, unique=True)
+    thumbnail_storage_name = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["message", "position", "id"]
+
+    def __str__(self) -> str:
+        return str(self.uid)
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def has_thumbnail(self) -> bool:
+        return bool(self.thumbnail_storage_name)

@@ -211,6 +211,15 @@ class ThreadSummaryOut(Schema):
     seizures: int
 
 
+class AttachmentOut(Schema):
+    uid: str
+    filename: str
+    content_type: str
+    size: int = Field(description="Bytes")
+    url: str = Field(description="Download (authorised, audited)")
+    thumbnail_url: str | None = Field(None, description="Images: a thumbnail without metadata")
+
+
 class MessageOut(Schema):
     id: int
     operation: str
@@ -236,6 +245,7 @@ class MessageOut(Schema):
         None, description="For an Alert: the Responses and Seizures I can see, oldest first"
     )
     thread_summary: ThreadSummaryOut | None = None
+    attachments: list[AttachmentOut] = Field(default_factory=list)
 
 
 class AcknowledgedOut(Schema):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Membership, OperationStatus, Role, User
 
 from .codes import Outcome, Priority
-from .models import Delivery, Message, MessageKind
+from .models import Attachment, Delivery, Message, MessageKind
 
 
 def _member_operation_ids(user: User) -> QuerySet:
@@ -65,6 +65,21 @@ def message_for(*, user: User, message_id: int, slug: str | None = None) -> Mess
     if message is None:
         raise Http404
     return message
+
+
+def attachments_of(*, message: Message) -> list[Attachment]:
+    """The attachments of a message already obtained through ``message_for``."""
+    return list(Attachment.objects.filter(message=message).order_by("position", "id"))
+
+
+def attachment_for(*, user: User, message_id: int, uid, slug: str | None = None) -> Attachment:
+    """An attachment of a message the user may read (``message_for``), or 404."""
+    message = message_for(user=user, message_id=message_id, slug=slug)
+    attachment = Attachment.objects.filter(message=message, uid=uid).first()
+    if attachment is None:
+        raise Http404
+    attachment.message = message
+    return attachment
 
 
 def recipients_of(*, message: Message) -> QuerySet[Delivery]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Q
@@ -14,6 +15,7 @@ from accounts.models import Membership, Operation, Role, User
 from aircop.exceptions import Conflict, DomainError, NotFound
 from seizures.services import seizure_record
 
+from . import attachments as attachment_files
 from . import realtime
 from .codes import HandlingCode, Priority
 from .formatted import (
@@ -28,6 +30,7 @@ from .models import (
     BODY_MAX,
     AlertDetails,
     AlertSubject,
+    Attachment,
     Delivery,
     Message,
     MessageKind,
@@ -124,7 +127,6 @@ def _default_subject(kind: str, details, alert: Message | None) -> str:
     return ""
 
 
-@transaction.atomic
 def message_send(
     *,
     sender: User,
@@ -138,10 +140,53 @@ def message_send(
     handling_note: str = "",
     details: AlertInput | ResponseInput | SeizureInput | None = None,
     alert_id: int | None = None,
+    attachments: Sequence[attachment_files.Upload] = (),
 ) -> Message:
     """Store a message of any kind, its formatted part, the seizure record of a Seizure, one
-    delivery per recipient and an audit row; notify the recipients after commit."""
+    delivery per recipient, its attachments (encrypted files) and an audit row; notify the
+    recipients after commit. Message and attachments are stored together or not at all: the
+    files written are removed when the transaction fails."""
+    written: list[Path] = []
+    try:
+        return _message_send(
+            sender=sender,
+            operation=operation,
+            kind=kind,
+            subject=subject,
+            body=body,
+            targets=targets,
+            priority=priority,
+            handling_code=handling_code,
+            handling_note=handling_note,
+            details=details,
+            alert_id=alert_id,
+            attachments=attachments,
+            written=written,
+        )
+    except BaseException:
+        attachment_files.remove(written)
+        raise
+
+
+@transaction.atomic
+def _message_send(
+    *,
+    sender: User,
+    operation: Operation,
+    kind: str,
+    subject: str,
+    body: str,
+    targets: Targets | None,
+    priority: str,
+    handling_code: str,
+    handling_note: str,
+    details: AlertInput | ResponseInput | SeizureInput | None,
+    alert_id: int | None,
+    attachments: Sequence[attachment_files.Upload],
+    written: list[Path],
+) -> Message:
     membership = _sender_membership(sender=sender, operation=operation)
+    checked = attachment_files.check_uploads(list(attachments))
     operation = _lock_open_operation(operation)
     _validate_common(
         kind=kind,
@@ -193,6 +238,7 @@ def message_send(
     Delivery.objects.bulk_create(
         [Delivery(message=message, recipient_id=m.user_id) for m in recipients]
     )
+    stored = _store_attachments(message=message, checked=checked, written=written)
     audit_record(
         actor=sender,
         action="message.sent",
@@ -203,6 +249,7 @@ def message_send(
             "targets": targets.as_dict(),
             "recipients": len(recipients),
             "alert": alert.pk if alert else None,
+            "attachments": [str(a.uid) for a in stored],
         },
     )
     realtime.send_event_on_commit(
@@ -212,6 +259,41 @@ def message_send(
         _mark_answered(alert=alert, user=sender)
     message.recipient_memberships = recipients
     return message
+
+
+def _store_attachments(
+    *, message: Message, checked: list[attachment_files.CheckedUpload], written: list[Path]
+) -> list[Attachment]:
+    stored = []
+    for position, upload in enumerate(checked):
+        attachment = Attachment(
+            message=message,
+            position=position,
+            filename=upload.filename,
+            content_type=upload.content_type,
+        )
+        attachment_files.store(attachment, upload, written=written)
+        stored.append(attachment)
+    Attachment.objects.bulk_create(stored)
+    return stored
+
+
+def attachment_download(
+    *, user: User, attachment: Attachment, thumbnail: bool = False
+) -> Iterator[bytes]:
+    """The plaintext chunks of an attachment (or its thumbnail) the user may read (see
+    ``selectors.attachment_for``); writes an audit row. A file that fails authentication
+    raises ``crypto.DecryptionError``, before or while streaming, never yields wrong bytes."""
+    chunks = attachment_files.open_plaintext(attachment, thumbnail=thumbnail)
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="attachment.downloaded",
+            operation=attachment.message.operation,
+            target=attachment,
+            data={"message": attachment.message_id, "thumbnail": thumbnail},
+        )
+    return chunks
 
 
 def _store_details(*, message: Message, details, alert: Message | None, sender: User) -> None:

@@ -15,4 +15,14 @@ urlpatterns = [
     path("messages/<int:message_id>/respond/", views.respond, name="respond"),
     path("messages/<int:message_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("messages/<int:message_id>/forward/", views.forward, name="forward"),
+    path(
+        "messages/<int:message_id>/attachments/<uuid:uid>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+    path(
+        "messages/<int:message_id>/attachments/<uuid:uid>/thumbnail/",
+        views.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
 ]

@@ -18,6 +18,7 @@ from aircop.exceptions import DomainError
 from seizures.codes import CURRENCIES
 
 from . import selectors, services
+from .attachments import THUMBNAIL_CONTENT_TYPE, download_response
 from .display import present, route_places
 from .forms import AlertForm, ComposeForm, ForwardForm, ResponseForm, SeizureForm
 from .models import Message, MessageKind
@@ -90,6 +91,7 @@ def detail(request, slug, message_id):
     recipients = (
         selectors.recipients_of(message=message) if message.sender_id == request.user.pk else None
     )
+    attachments = selectors.attachments_of(message=message)
     return render(
         request,
         "messaging/detail.html",
@@ -102,6 +104,7 @@ def detail(request, slug, message_id):
             summary=summary,
             alert_link=alert_link,
             recipients=recipients,
+            attachments=attachments,
             ack_due_at=selectors.ack_due_at(message) if message.is_alert else None,
         ),
     )
@@ -125,7 +128,8 @@ def _send_page(request, slug, form_class, template, *, alert=None, **extra):
     message. A refused input stays in the form with its error (400)."""
     membership = membership_for(user=request.user, slug=slug)
     data = request.POST if request.method == "POST" else None
-    form = form_class(data, membership=membership, alert=alert)
+    files = request.FILES if data is not None else None
+    form = form_class(data, files, membership=membership, alert=alert)
     if data is not None and form.is_valid():
         try:
             message = services.message_send(
@@ -215,3 +219,29 @@ def followup(request, slug):
     for row in board:
         present(row.alert)
     return render(request, "messaging/followup.html", _context(membership, board=board))
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+@login_required
+def attachment_download(request, slug, message_id, uid):
+    """The file, for the message's sender and recipients (active members); 404 for others."""
+    attachment = selectors.attachment_for(
+        user=request.user, message_id=message_id, uid=uid, slug=slug
+    )
+    chunks = services.attachment_download(user=request.user, attachment=attachment)
+    return download_response(
+        chunks, content_type=attachment.content_type, filename=attachment.filename
+    )
+
+
+@login_required
+def attachment_thumbnail(request, slug, message_id, uid):
+    attachment = selectors.attachment_for(
+        user=request.user, message_id=message_id, uid=uid, slug=slug
+    )
+    if not attachment.has_thumbnail:
+        raise Http404
+    chunks = services.attachment_download(user=request.user, attachment=attachment, thumbnail=True)
+    return download_response(chunks, content_type=THUMBNAIL_CONTENT_TYPE, filename=None)

@@ -19,7 +19,7 @@ from django_countries import countries
 from accounts.selectors import CURRENT_OPERATION_SESSION_KEY
 from aircop.exceptions import DomainError
 from messaging.display import airport_label, country_names, number, place_label, route_places
-from messaging.selectors import message_for
+from messaging.selectors import attachments_of, message_for
 
 from . import services
 from .codes import CURRENCIES, Commodity, Concealment, Detection, Unit
@@ -183,13 +183,16 @@ def seizure_new(request):
 @login_required
 def detail(request, seizure_id):
     seizure = present(seizure_for(user=request.user, seizure_id=seizure_id))
+    report = _readable_message(request.user, seizure.message_id)
     return render(
         request,
         "seizures/detail.html",
         {
             "seizure": seizure,
             "seizure_holder": {"seizure": seizure},  # what _seizure_details.html reads
-            "report": _readable_message(request.user, seizure.message_id),
+            "report": report,
+            # The photos of the Seizure message that reported it, when the viewer may read it.
+            "photos": [a for a in attachments_of(message=report) if a.is_image] if report else [],
             "alert": _readable_message(request.user, seizure.alert_id),
             "history": _history(seizure),
             "can_correct": services.seizure_correctable_by(user=request.user, seizure=seizure),

@@ -11,7 +11,7 @@ from aircop.forms import StyledFormMixin
 from ..codes import HandlingCode, Priority
 from ..models import MessageKind
 from ..routing import GROUP_TARGETS, Target, Targets, addressable_members, allowed_targets
-from .fields import DOMAIN_PREFIXES, body_field
+from .fields import DOMAIN_PREFIXES, attachments_field, body_field
 
 
 class RecipientsForm(StyledFormMixin, forms.Form):
@@ -109,6 +109,7 @@ class MessageForm(RecipientsForm):
         required=False,
         help_text=_("Required with H3: the restriction the recipients must respect."),
     )
+    attachments = attachments_field()
 
     def __init__(self, *args, membership: Membership, alert=None, **kwargs):
         super().__init__(*args, membership=membership, **kwargs)
@@ -130,6 +131,7 @@ class MessageForm(RecipientsForm):
             "handling_code": data.get("handling_code") or HandlingCode.H0,
             "handling_note": data.get("handling_note") or "",
             "details": self.details(),
+            "attachments": data.get("attachments") or [],
         }
 
 

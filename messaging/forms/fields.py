@@ -129,3 +129,35 @@ class ListField(forms.Field):
 
 
 # --- the recipients block and the parts every message shares ----------------------------
+
+
+class MultipleFileInput(forms.FileInput):
+    """``<input type=file multiple>``: attaching more files is selecting more files."""
+
+    allow_multiple_selected = True
+
+    def __init__(self, attrs=None):
+        super().__init__({"multiple": True, **(attrs or {})})
+
+
+class MultipleFileField(forms.FileField):
+    """Several files; the service decides what may be attached (by content) and the limits."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+def attachments_field():
+    return MultipleFileField(
+        label=_("Attach files"),
+        required=False,
+        help_text=_(
+            "Images, PDF, office documents, plain text or CSV. Select several files at once "
+            "to attach more than one."
+        ),
+    )
