@@ -103,6 +103,14 @@ class Seizure(models.Model):
         indexes = [
             models.Index(fields=["operation", "commodity"]),
             models.Index(fields=["seized_at"]),
+            # The statistics: an operation's seizures by date, and the seizures outside any
+            # operation by their reporter (the scoping of seizures_visible_to).
+            models.Index(fields=["operation", "seized_at"], name="seizure_operation_seized"),
+            models.Index(
+                fields=["reported_by", "seized_at"],
+                condition=Q(operation__isnull=True),
+                name="seizure_unassigned_reporter",
+            ),
         ]
 
     def __str__(self) -> str:

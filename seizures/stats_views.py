@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from accounts.selectors import membership_for, memberships_of
+from accounts.selectors import memberships_of
 from aircop.exceptions import DomainError
 
 from . import charts, exports
@@ -21,6 +21,7 @@ from .statistics import (
     operation_results,
     pivot_lines,
     pivot_query_from,
+    results_access,
     seizure_pivot,
 )
 
@@ -39,17 +40,17 @@ def _download(content: bytes, fmt: str, name: str) -> HttpResponse:
 
 @login_required
 def results(request, slug):
-    """The results of one operation, for its members (404 for anyone else)."""
-    figures = operation_results(user=request.user, slug=slug)
+    """The results of one operation, for its members and administrators (404 for anyone else)."""
+    operation, membership = results_access(user=request.user, slug=slug)
+    figures = operation_results(user=request.user, slug=slug, operation=operation)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
         return _download(exports.results_csv(figures), fmt, f"{slug}-results")
     if fmt == "xlsx":
         return _download(exports.results_xlsx(figures), fmt, f"{slug}-results")
-    membership = membership_for(user=request.user, slug=slug)
     name = figures["operation"]["name"]
     context = {
-        "operation": membership.operation,
+        "operation": operation,
         "membership": membership,
         "figures": figures,
         "chart_commodities": charts.bar_chart(

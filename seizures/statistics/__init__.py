@@ -31,7 +31,7 @@ from .pivot import (
     pivot_query_from,
     seizure_pivot,
 )
-from .results import operation_results
+from .results import operation_results, results_access
 
 __all__ = [
     "COUNTRY_DIMENSIONS",
@@ -45,5 +45,6 @@ __all__ = [
     "pivot_as_dict",
     "pivot_lines",
     "pivot_query_from",
+    "results_access",
     "seizure_pivot",
 ]

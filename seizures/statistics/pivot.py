@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Count, DateField, Max, Min, Q, Sum, TextChoices
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import formats, timezone
@@ -176,19 +176,30 @@ def _route(value) -> tuple[str, ...]:
 
 
 def _row_keys_fn(dimension: str):
-    """row values → the row keys of one group; the route dimensions memoised per route."""
+    """row values → the row keys (a tuple) of one group; the route dimensions memoised per
+    route, each distinct transit list parsed once."""
     if dimension not in COUNTRY_DIMENSIONS:
-        return lambda values: [values[0]]
-    memo: dict[tuple, list[str]] = {}
+        return lambda values: (values[0],)
+    memo: dict[tuple, tuple[str, ...]] = {}
+    transits: dict[object, tuple[str, ...]] = {}
     departure = dimension != RowDimension.TRANSIT_COUNTRY
     transit = dimension != RowDimension.DEPARTURE_COUNTRY
 
-    def keys(values) -> list[str]:
-        route = tuple(values[: int(departure) + int(transit)])
-        found = memo.get(route)
+    def transit_countries(value) -> tuple[str, ...]:
+        key = value if isinstance(value, str) or value is None else json.dumps(value)
+        found = transits.get(key)
         if found is None:
-            stops = (*(route[:1] if departure else ()), *(_route(route[-1]) if transit else ()))
-            found = memo[route] = _countries(*stops)
+            found = transits[key] = tuple(_countries(*_route(value)))
+        return found
+
+    def keys(values) -> tuple[str, ...]:
+        found = memo.get(values)
+        if found is None:
+            first = country_of(values[0]) if departure and values[0] else None
+            stops = transit_countries(values[-1]) if transit else ()
+            # The departure first, then the other transit countries, in order.
+            found = (first, *(c for c in stops if c != first)) if first else stops
+            memo[values] = found
         return found
 
     return keys
@@ -226,24 +237,33 @@ QUANTUM = Decimal("0.001")  # the register's precision (SQLite sums decimals as 
 
 def _fold(query: PivotQuery, records, by_unit: bool):
     """(row, column, unit, value) cells and (column, unit, value) totals from grouped records
-    (row values, column, unit, value): a record counts in each of its rows, once in the totals,
-    in none if it has no row. Records with the same rows, column and unit are summed first
-    (many routes, few countries)."""
+    (row values, unit, [(column, value), ...]): a record counts in each of its rows, once in
+    the totals, in none if it has no row. Records with the same rows, column and unit are
+    summed first (many routes, few countries), then the cells and totals (few)."""
     row_keys = _row_keys_fn(query.rows)
     summed: dict[tuple, object] = {}
-    for values, column, unit, value in records:
+    get = summed.get
+    for values, unit, pairs in records:
         keys = row_keys(values)
         if not keys:  # no country known for this route: in no row, so in no total
             continue
-        slot = (tuple(keys), column, unit)
-        summed[slot] = summed.get(slot, 0) + value
-    cells, totals = [], []
+        for column, value in pairs:
+            slot = (keys, column, unit)
+            summed[slot] = get(slot, 0) + value
+    cells: dict[tuple, object] = {}
+    totals: dict[tuple, object] = {}
     for (keys, column, unit), value in summed.items():
         if by_unit:
             value = Decimal(str(value)).quantize(QUANTUM)
-        cells.extend((key, column, unit, value) for key in keys)
-        totals.append((column, unit, value))
-    return cells, totals
+        for key in keys:
+            cell = (key, column, unit)
+            cells[cell] = cells.get(cell, 0) + value
+        total = (column, unit)
+        totals[total] = totals.get(total, 0) + value
+    return (
+        [(key, column, unit, value) for (key, column, unit), value in cells.items()],
+        [(column, unit, value) for (column, unit), value in totals.items()],
+    )
 
 
 MAX_PERIOD_COLUMNS = 60  # beyond, one grouped column by date_trunc instead of filtered sums
@@ -271,19 +291,35 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+PIVOT_WORK_MEM = "32MB"  # PostgreSQL: hash the groups in memory (random routes: 2× faster)
+
+
 def _raw_rows(queryset) -> list[tuple]:
     """The rows of a values() queryset, in its order, without Django's per-row converters
-    (JSON parsing, time zones): tens of thousands of groups read fast, each route parsed once."""
+    (JSON parsing, time zones): tens of thousands of groups read fast, each route parsed once.
+    On PostgreSQL, with work_mem raised for this query only (the default 4 MB sorts tens of
+    thousands of routes on disk)."""
     sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem')")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [PIVOT_WORK_MEM])
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+        # Inside an outer transaction the setting would outlive the savepoint: restored.
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+        return rows
 
 
 def _records(seizures, query: PivotQuery, by_unit: bool):
-    """(row values, column, unit, value) of the groups, by the cheapest plan for the columns:
-    per operation, a GROUP BY; per year or month, one filtered sum per period over a GROUP BY
-    of the rows only (PostgreSQL truncates dates slowly: this halves the time)."""
+    """(row values, unit, [(column, value), ...]) of the groups, by the cheapest plan for the
+    columns: per operation, a GROUP BY; per year or month, one filtered sum per period over a
+    GROUP BY of the rows only (PostgreSQL truncates dates slowly: this halves the time)."""
     fields = list(_ROW_FIELDS[query.rows]) + (["unit"] if by_unit else [])
     width = len(_ROW_FIELDS[query.rows])
 
@@ -296,7 +332,7 @@ def _records(seizures, query: PivotQuery, by_unit: bool):
         rows = _raw_rows(seizures.values(*fields, "operation_id").annotate(value=measure()))
         for row in rows:
             unit = row[width] if by_unit else None
-            yield row[:width], str(row[-2] or ""), unit, row[-1]
+            yield row[:width], unit, ((str(row[-2] or ""), row[-1]),)
         return
     periods = _periods(seizures, query)
     if len(periods) > MAX_PERIOD_COLUMNS:
@@ -304,7 +340,7 @@ def _records(seizures, query: PivotQuery, by_unit: bool):
         grouped = seizures.annotate(c_period=trunc("seized_at", output_field=DateField()))
         for row in _raw_rows(grouped.values(*fields, "c_period").annotate(value=measure())):
             unit = row[width] if by_unit else None
-            yield row[:width], _column_key(query.columns, row[-2]), unit, row[-1]
+            yield row[:width], unit, ((_column_key(query.columns, row[-2]), row[-1]),)
         return
     sums = {
         f"p{i}": measure(Q(seized_at__gte=start, seized_at__lt=end))
@@ -312,11 +348,15 @@ def _records(seizures, query: PivotQuery, by_unit: bool):
     }
     if not sums:
         return
+    keys = [key for key, _start, _end in periods]
+    start = len(fields)
     for row in _raw_rows(seizures.values(*fields).annotate(**sums)):
         unit = row[width] if by_unit else None
-        for (key, _start, _end), value in zip(periods, row[len(fields) :], strict=True):
-            if value:
-                yield row[:width], key, unit, value
+        yield (
+            row[:width],
+            unit,
+            [(key, value) for key, value in zip(keys, row[start:], strict=True) if value],
+        )
 
 
 def seizure_pivot(*, user: User, query: PivotQuery) -> Pivot:

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
+from django.http import Http404
 from django_countries import countries
 
 from accounts.airports import airport as find_airport
-from accounts.models import Membership, User
+from accounts.models import Membership, Operation, User
 from accounts.selectors import membership_for
 from messaging.codes import Outcome
 from messaging.models import Message, MessageKind, ResponseDetails
@@ -37,41 +38,79 @@ def trim_quantity(value: Decimal | None) -> Decimal:
     return Decimal(format(value.normalize(), "f"))
 
 
-def operation_results(*, user: User, slug: str) -> dict:
-    """The figures of one operation for one of its members (404 for anyone else)."""
+def results_access(*, user: User, slug: str) -> tuple[Operation, Membership | None]:
+    """The operation ``slug`` and the user's membership in it, for its active members; for an
+    administrator, any operation (membership None if not a member). 404 for anyone else."""
+    if user.is_authenticated and user.is_active and user.is_staff:
+        operation = Operation.objects.filter(slug=slug).first()
+        if operation is None:
+            raise Http404
+        membership = (
+            Membership.objects.filter(user=user, operation=operation, active=True)
+            .select_related("operation")
+            .first()
+        )
+        return (membership.operation if membership else operation), membership
     membership = membership_for(user=user, slug=slug)
-    operation = membership.operation
+    return membership.operation, membership
+
+
+def operation_results(*, user: User, slug: str, operation: Operation | None = None) -> dict:
+    """The figures of one operation for one of its members or an administrator (404 for anyone
+    else). ``operation``: already given by ``results_access``, not looked up again."""
+    if operation is None:
+        operation, _membership = results_access(user=user, slug=slug)
     seizures = seizures_visible_to(user=user).filter(operation=operation).order_by()
 
-    totals = seizures.aggregate(
-        total=Count("pk"),
-        persons=Sum("persons_arrested"),
-        companies=Sum("companies_incriminated"),
-        with_alert=Count("pk", filter=Q(alert__isnull=False)),
-        currency_count=Count("pk", filter=Q(commodity=Commodity.CURRENCY)),
-        currency_usd=Sum("usd_value", filter=Q(commodity=Commodity.CURRENCY)),
+    # One scan of the operation's seizures, grouped by commodity, unit, airport and country:
+    # the totals, the commodities and the airports are folded from its few hundred groups.
+    groups = list(
+        seizures.values("commodity", "unit", "airport", "country").annotate(
+            n=Count("pk"),
+            q=Sum("quantity"),
+            persons=Sum("persons_arrested"),
+            companies=Sum("companies_incriminated"),
+            with_alert=Count("pk", filter=Q(alert__isnull=False)),
+            usd=Sum("usd_value"),
+        )
     )
+    totals = {"total": 0, "persons": 0, "companies": 0, "with_alert": 0}
+    totals.update(currency_count=0, currency_usd=None)
+    for row in groups:
+        totals["total"] += row["n"]
+        totals["persons"] += row["persons"] or 0
+        totals["companies"] += row["companies"] or 0
+        totals["with_alert"] += row["with_alert"]
+        if row["commodity"] == Commodity.CURRENCY:
+            totals["currency_count"] += row["n"]
+            if row["usd"] is not None:
+                totals["currency_usd"] = (totals["currency_usd"] or 0) + row["usd"]
 
     commodity_labels, unit_labels = dict(Commodity.choices), dict(Unit.choices)
     by_commodity: dict[str, dict] = {}
-    for row in seizures.values("commodity", "unit").annotate(n=Count("pk"), q=Sum("quantity")):
-        entry = by_commodity.setdefault(
-            row["commodity"],
-            {
+    by_unit: dict[tuple[str, str], dict] = {}
+    for row in groups:
+        entry = by_commodity.get(row["commodity"])
+        if entry is None:
+            entry = by_commodity[row["commodity"]] = {
                 "commodity": row["commodity"],
                 "label": str(commodity_labels.get(row["commodity"], row["commodity"])),
                 "count": 0,
                 "quantities": [],
-            },
-        )
+            }
         entry["count"] += row["n"]
-        entry["quantities"].append(
-            {
+        quantity = by_unit.get((row["commodity"], row["unit"]))
+        if quantity is None:
+            quantity = by_unit[row["commodity"], row["unit"]] = {
                 "unit": row["unit"],
                 "unit_label": str(unit_labels.get(row["unit"], row["unit"])),
-                "quantity": trim_quantity(row["q"]),
+                "quantity": None,
             }
-        )
+            entry["quantities"].append(quantity)
+        if row["q"] is not None:
+            quantity["quantity"] = (quantity["quantity"] or 0) + row["q"]
+    for quantity in by_unit.values():
+        quantity["quantity"] = trim_quantity(quantity["quantity"])
     commodities = sorted(by_commodity.values(), key=lambda e: (-e["count"], e["label"]))
     for entry in commodities:
         entry["quantities"].sort(key=lambda q: q["unit"])
@@ -107,7 +146,7 @@ def operation_results(*, user: User, slug: str) -> dict:
             code, {"code": code, "name": country_name(code), "seizures": 0, "members": 0}
         )
 
-    for row in seizures.values("airport", "country").annotate(n=Count("pk")):
+    for row in groups:
         _airport(row["airport"])["seizures"] += row["n"]
         _country(str(row["country"]))["seizures"] += row["n"]
     members = (

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.http import Http404
 from openpyxl import load_workbook
 
 from accounts.models import OperationStatus, Role
@@ -22,7 +23,7 @@ from seizures.statistics import (
     pivot_query_from,
     seizure_pivot,
 )
-from tests.factories import OperationFactory, member
+from tests.factories import OperationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -230,6 +231,32 @@ def test_results_api_gives_the_same_figures(client, known_results, officer):
 def test_non_member_gets_404_on_the_results(client, known_results, outsider, url):
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/o/cocair/results/",
+        "/o/cocair/results/?format=csv",
+        "/o/cocair/results/?format=xlsx",
+        "/api/v1/operations/cocair/results",
+    ],
+)
+def test_staff_non_member_sees_any_operations_results(client, known_results, url):
+    admin = UserFactory(username="admin", is_staff=True, country="FR", airport="CDG")
+    client.force_login(admin)
+    assert client.get(url).status_code == 200
+    figures = operation_results(user=admin, slug="cocair")
+    assert figures["seizures"]["total"] == 6  # the operation's seizures, not the other one's
+    assert client.get(url.replace("cocair", "nosuchoperation")).status_code == 404
+
+
+def test_non_staff_non_member_still_gets_404_on_the_results(client, known_results, outsider):
+    client.force_login(outsider)
+    assert client.get("/o/cocair/results/").status_code == 404
+    assert client.get("/api/v1/operations/cocair/results").status_code == 404
+    with pytest.raises(Http404):
+        operation_results(user=outsider, slug="cocair")
 
 
 def test_inactive_member_gets_404_on_the_results(client, op):
