@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from datetime import UTC
+from datetime import UTC, date
 from uuid import UUID
 
 import pydantic
@@ -303,6 +303,80 @@ def inbox(request, slug: str, after: int = Query(0, ge=0), limit: int = Query(50
             for d in page
         ],
         next_after=page[-1].message_id if more else None,
+    )
+
+
+# The query names `from` and `to` are Python keywords.
+_FROM = Query(None, alias="from")
+_TO = Query(None, alias="to")
+
+
+@router.get(
+    "/operations/{slug}/messages/search",
+    response=schemas.SearchOut,
+    summary="Search the messages I may read, newest first",
+)
+def messages_search(
+    request,
+    slug: str,
+    q: str = "",
+    document: str = "",
+    flight: str = "",
+    name: str = "",
+    pnr: str = "",
+    kind: str = "",
+    sender: str = "",
+    sender_country: str = "",
+    airport: str = "",
+    date_from: date | None = _FROM,
+    date_to: date | None = _TO,
+    priority: str = "",
+    handling_code: str = "",
+    ack: str = "",
+    after: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=200),
+):
+    """`q`: every word must appear in the subject or body (case and accents ignored);
+    `document`, `flight`, `name`, `pnr`: an identifier (spaces and dashes ignored; a name of
+    several words is matched whole); `ack`: `acknowledged` or `pending` (my delivery);
+    `from`/`to`: dates (YYYY-MM-DD). Newest first, `limit` at a time; follow `next_after`."""
+    membership = membership_for(user=request.auth, slug=slug)
+    found = list(
+        selectors.search_messages(
+            user=request.auth,
+            membership=membership,
+            q=q,
+            document=document,
+            flight=flight,
+            name=name,
+            pnr=pnr,
+            kind=kind,
+            sender=sender,
+            sender_country=sender_country,
+            airport=airport,
+            date_from=date_from,
+            date_to=date_to,
+            priority=priority,
+            handling_code=handling_code,
+            ack_state=ack,
+            after=after,
+        )[: limit + 1]
+    )
+    page, more = found[:limit], len(found) > limit
+    return schemas.SearchOut(
+        items=[
+            schemas.SearchItemOut(
+                id=m.id,
+                kind=m.kind,
+                subject=m.subject,
+                priority=m.priority,
+                handling_code=m.handling_code,
+                sender=_sender(m.sender),
+                created_at=m.created_at,
+            )
+            for m in page
+        ],
+        next_after=page[-1].id if more else None,
     )
 
 

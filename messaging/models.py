@@ -273,3 +273,41 @@ class Attachment(models.Model):
     @property
     def has_thumbnail(self) -> bool:
         return bool(self.thumbnail_storage_name)
+
+
+class SearchField(models.TextChoices):
+    KEYWORD = "keyword", _("keyword")
+    DOCUMENT = "document", _("document number")
+    FLIGHT = "flight", _("flight number")
+    NAME = "name", _("name")
+    PNR = "pnr", _("ticket / PNR reference")
+
+
+class SearchToken(models.Model):
+    """The blind index of a message: a keyed HMAC of one normalised token of one field.
+
+    Never the token itself: only ``aircop.crypto.blind_index`` digests, under the index key,
+    one HMAC key per field (``purpose``). Written by ``message_send`` in its transaction;
+    ``manage.py reindex_messages`` rebuilds them."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="search_tokens")
+    # Denormalised from the message so that a lookup stays inside one operation's index range.
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=10, choices=SearchField.choices)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "field", "digest"], name="one_search_token_per_message"
+            ),
+        ]
+        # (operation, field, digest) then message: the EXISTS lookups read the index only.
+        indexes = [
+            models.Index(
+                fields=["operation", "field", "digest", "message"], name="search_token_lookup"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.field}"

@@ -188,6 +188,23 @@ class InboxOut(Schema):
     next_after: int | None = Field(description="Pass as `after` for the next page; null at the end")
 
 
+class SearchItemOut(Schema):
+    id: int
+    kind: str
+    subject: str
+    priority: str
+    handling_code: str
+    sender: SenderOut
+    created_at: datetime
+
+
+class SearchOut(Schema):
+    items: list[SearchItemOut]
+    next_after: int | None = Field(
+        description="Pass as `after` for the next (older) page; null at the end"
+    )
+
+
 class SubjectOut(SubjectIn):
     nationality: str = ""
 

@@ -7,17 +7,21 @@ members of its operation; to anyone else it does not exist (404).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, OperationStatus, Role, User
+from aircop.crypto.blind_index import blind_index, tokens
+from aircop.exceptions import DomainError
 
-from .codes import Outcome, Priority
-from .models import Attachment, Delivery, Message, MessageKind
+from . import search_index
+from .codes import HandlingCode, Outcome, Priority
+from .models import Attachment, Delivery, Message, MessageKind, SearchField, SearchToken
 
 
 def _member_operation_ids(user: User) -> QuerySet:
@@ -240,3 +244,167 @@ def followup_board(*, user: User, membership: Membership, now: datetime | None =
             )
         )
     return board
+
+
+# --- the messages database: search through the blind index ---------------------------------
+
+SEARCH_PAGE_SIZE = 50
+ACK_STATES = ("acknowledged", "pending")
+
+
+def _visible_in(*, user: User, membership: Membership) -> QuerySet[Message]:
+    """The messages of the membership's operation that the user may read (sender or
+    recipient, active member); nothing for anyone else."""
+    if (
+        not user.is_authenticated
+        or not user.is_active
+        or membership.user_id != user.pk
+        or not membership.active
+    ):
+        return Message.objects.none()
+    mine = Delivery.objects.filter(message=OuterRef("pk"), recipient=user)
+    return Message.objects.filter(operation_id=membership.operation_id).filter(
+        Q(sender=user) | Exists(mine)
+    )
+
+
+def _has_token(operation_id: int, field: str, digest: str) -> Exists:
+    return Exists(
+        SearchToken.objects.filter(
+            operation_id=operation_id, field=field, digest=digest, message=OuterRef("pk")
+        )
+    )
+
+
+def _choice(value: str, choices, field: str) -> str:
+    if value not in choices:
+        raise DomainError(_("Choose one of the listed values."), field=field, code="invalid_choice")
+    return value
+
+
+def _identifier_digest(field: str, value: str) -> str:
+    digest = search_index.digest(field, value)
+    if digest is None:
+        raise DomainError(_("Enter a value to search for."), field=field, code="empty")
+    return digest
+
+
+def search_messages(
+    *,
+    user: User,
+    membership: Membership,
+    q: str = "",
+    document: str = "",
+    flight: str = "",
+    name: str = "",
+    pnr: str = "",
+    kind: str = "",
+    sender: str = "",
+    sender_country: str = "",
+    airport: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    priority: str = "",
+    handling_code: str = "",
+    ack_state: str = "",
+    after: int = 0,
+) -> QuerySet[Message]:
+    """The messages of one operation the user may read that match every filter given, newest
+    first. ``q``: every word must be among the message's subject and body keywords; the
+    identifiers (document number, flight, name, PNR) match through their blind index (a name
+    of several words matches the whole name, one word any word of a name). ``after``: only
+    messages older than that id (the next page of the API). Bad values raise ``DomainError``
+    naming the field."""
+    qs = _visible_in(user=user, membership=membership)
+    operation_id = membership.operation_id
+    if q.strip():
+        words = tokens(q)
+        if not words:
+            raise DomainError(
+                _("Search for words of at least two letters."), field="q", code="too_short"
+            )
+        for word in sorted(words):
+            qs = qs.filter(
+                _has_token(
+                    operation_id,
+                    SearchField.KEYWORD,
+                    blind_index(word, purpose=SearchField.KEYWORD.value),
+                )
+            )
+    for field, value in (
+        (SearchField.DOCUMENT, document),
+        (SearchField.FLIGHT, flight),
+        (SearchField.NAME, name),
+        (SearchField.PNR, pnr),
+    ):
+        if value.strip():
+            qs = qs.filter(_has_token(operation_id, field, _identifier_digest(field, value)))
+    if kind:
+        qs = qs.filter(kind=_choice(kind, MessageKind.values, "kind"))
+    if priority:
+        qs = qs.filter(priority=_choice(priority, Priority.values, "priority"))
+    if handling_code:
+        qs = qs.filter(handling_code=_choice(handling_code, HandlingCode.values, "handling_code"))
+    if sender.strip():
+        qs = qs.filter(sender__username=sender.strip())
+    if sender_country.strip():
+        qs = qs.filter(sender__country=sender_country.strip().upper())
+    if airport.strip():
+        code = airport.strip().upper()
+        qs = qs.filter(
+            Q(sender__airport=code)
+            | Q(alert_details__departure_airport=code)
+            | Q(alert_details__destination_airport=code)
+            | Q(seizure__airport=code)
+        )
+    if date_from and date_to and date_from > date_to:
+        raise DomainError(_("The start date is after the end date."), field="date_to")
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    if ack_state:
+        _choice(ack_state, ACK_STATES, "ack")
+        acknowledged = Delivery.objects.filter(
+            message=OuterRef("pk"), recipient=user, acknowledged_at__isnull=False
+        )
+        if ack_state == "acknowledged":
+            qs = qs.filter(Exists(acknowledged))
+        else:
+            pending = Delivery.objects.filter(
+                message=OuterRef("pk"), recipient=user, acknowledged_at__isnull=True
+            )
+            qs = qs.filter(Exists(pending), kind=MessageKind.ALERT)
+    if after:
+        qs = qs.filter(id__lt=after)
+    return qs.select_related("sender", "operation").order_by("-id")
+
+
+@dataclass(frozen=True)
+class CrossReference:
+    field: str  # "document" or "flight"
+    value: str  # as shown on the Alert (the search page normalises it)
+    count: int
+
+
+def cross_references(*, user: User, membership: Membership, alert: Message) -> list[CrossReference]:
+    """For an Alert loaded by ``message_with_details``: how many earlier messages the user may
+    read in the operation share each of its document numbers and its flight number."""
+    shown = alert.shown
+    values: list[tuple[str, str]] = []
+    if shown.kind == MessageKind.ALERT:
+        values.append((SearchField.FLIGHT, shown.alert_details.flight_number))
+        values += [
+            (SearchField.DOCUMENT, s.document_number) for s in shown.subjects if s.document_number
+        ]
+    visible = _visible_in(user=user, membership=membership).filter(id__lt=shown.pk)
+    references, seen = [], set()
+    for field, value in values:
+        digest = search_index.digest(field, value)
+        if digest is None or (field, digest) in seen:
+            continue
+        seen.add((field, digest))
+        count = visible.filter(_has_token(membership.operation_id, field, digest)).count()
+        if count:
+            references.append(CrossReference(field=str(field), value=value, count=count))
+    return references

@@ -16,7 +16,7 @@ from aircop.exceptions import Conflict, DomainError, NotFound
 from seizures.services import seizure_record
 
 from . import attachments as attachment_files
-from . import realtime
+from . import realtime, search_index
 from .codes import HandlingCode, Priority
 from .formatted import (
     AlertInput,
@@ -35,6 +35,7 @@ from .models import (
     Message,
     MessageKind,
     ResponseDetails,
+    SearchToken,
 )
 from .routing import Targets, resolve_recipients, resolve_reply_recipients
 
@@ -235,6 +236,7 @@ def _message_send(
         targets=targets.as_dict(),
     )
     _store_details(message=message, details=details, alert=alert, sender=sender)
+    _store_search_tokens(message=message, details=details)
     Delivery.objects.bulk_create(
         [Delivery(message=message, recipient_id=m.user_id) for m in recipients]
     )
@@ -259,6 +261,15 @@ def _message_send(
         _mark_answered(alert=alert, user=sender)
     message.recipient_memberships = recipients
     return message
+
+
+def _store_search_tokens(*, message: Message, details) -> None:
+    """The message's blind index (keyed digests only), from what was just validated."""
+    subjects = details.subjects if isinstance(details, AlertInput) else ()
+    flights = [details.flight_number] if isinstance(details, AlertInput | SeizureInput) else []
+    SearchToken.objects.bulk_create(
+        search_index.token_rows(message, subjects=subjects, flights=flights)
+    )
 
 
 def _store_attachments(

@@ -7,6 +7,7 @@ app_name = "messaging"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("sent/", views.sent, name="sent"),
+    path("search/", views.search, name="search"),
     path("compose/", views.compose, name="compose"),
     path("alerts/new/", views.alert_new, name="alert_new"),
     path("seizures/new/", views.seizure_new, name="seizure_new"),

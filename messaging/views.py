@@ -20,7 +20,7 @@ from seizures.codes import CURRENCIES
 from . import selectors, services
 from .attachments import THUMBNAIL_CONTENT_TYPE, download_response
 from .display import present, route_places
-from .forms import AlertForm, ComposeForm, ForwardForm, ResponseForm, SeizureForm
+from .forms import AlertForm, ComposeForm, ForwardForm, ResponseForm, SearchForm, SeizureForm
 from .models import Message, MessageKind
 
 # --- pages ----------------------------------------------------------------------------------
@@ -72,6 +72,31 @@ def sent(request, slug):
 
 
 @login_required
+def search(request, slug):
+    """The messages database: the messages of the operation the user may read that match the
+    filters (words, identifiers through the blind index, kind, sender, dates ...)."""
+    membership = membership_for(user=request.user, slug=slug)
+    form = SearchForm(request.GET or None)
+    page = None
+    if form.is_bound and form.is_valid() and any(form.cleaned_data.values()):
+        try:
+            results = selectors.search_messages(
+                user=request.user, membership=membership, **form.search_arguments()
+            )
+            page = _page(request, results)
+        except DomainError as error:
+            form.add_domain_error(error.field, error.message)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "messaging/search.html",
+        _context(membership, form=form, page=page, query=query.urlencode()),
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
 def detail(request, slug, message_id):
     membership = membership_for(user=request.user, slug=slug)
     message = selectors.message_for(user=request.user, message_id=message_id, slug=slug)
@@ -79,9 +104,13 @@ def detail(request, slug, message_id):
     selectors.message_with_details(message)
     shown = message.shown
     thread = summary = alert_link = None
+    cross_references = []
     if message.kind == MessageKind.ALERT:  # the alert itself, not a forward of it
         thread = selectors.thread_for(user=request.user, alert=message)
         summary = selectors.thread_summary(thread)
+        cross_references = selectors.cross_references(
+            user=request.user, membership=membership, alert=message
+        )
     elif shown.alert_id is not None:
         try:
             alert_link = selectors.message_for(user=request.user, message_id=shown.alert_id)
@@ -103,6 +132,7 @@ def detail(request, slug, message_id):
             thread=thread,
             summary=summary,
             alert_link=alert_link,
+            cross_references=cross_references,
             recipients=recipients,
             attachments=attachments,
             ack_due_at=selectors.ack_due_at(message) if message.is_alert else None,

@@ -9,6 +9,7 @@ form places on the field it names (:meth:`RecipientsForm.add_domain_error`).
 from .base import ComposeForm, ForwardForm, MessageForm, RecipientsForm
 from .fields import MessageBodyField
 from .formatted import AlertForm, ResponseForm, SeizureForm, SubjectForm
+from .search import SearchForm
 
 __all__ = [
     "AlertForm",
@@ -18,6 +19,7 @@ __all__ = [
     "MessageForm",
     "RecipientsForm",
     "ResponseForm",
+    "SearchForm",
     "SeizureForm",
     "SubjectForm",
 ]
