@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Search benchmark: the messages database (blind index) over 100,000 messages.
+"""Search benchmark: the messages database (blind index) over 100,000 messages or more.
 
 Run it from the repository root, with PostgreSQL running:
 
@@ -10,13 +10,15 @@ What it does, by itself:
 
 1. drops and recreates a throwaway database (``--database``, default ``aircop_bench``) on the
    PostgreSQL server of ``DATABASE_URL`` (that URL's own database is never touched), migrates it;
-2. creates one operation, one OCU and 200 officers; bulk-inserts ``--messages`` messages
+2. creates ``--operations`` operations (default 4), one OCU and 200 officers who are members of
+   every one; bulk-inserts ``--messages`` messages, spread evenly over the operations
    (subject and body encrypted as in production, words drawn from a Zipf-weighted vocabulary),
    a third of them Alerts with a passenger (name, document number, PNR) and a flight, each
    addressed to 5 officers (Delivery rows), and their search tokens (keyed digests);
 3. times ``--runs`` runs (after a warm-up) of ``search_messages`` as one officer, fetching the
    first page (50 rows): a keyword query of two common words, a document number, and a listing
-   filtered by kind and priority; prints p50 / p95, then drops the database (``--keep-db``).
+   filtered by kind and priority, in the first operation; prints p50 / p95, then drops the
+   database (unless ``--keep-db``; ``--reuse-db`` times again on a kept database).
 """
 
 from __future__ import annotations
@@ -41,7 +43,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database", default="aircop_bench")
     parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--operations", type=int, default=4)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="time the queries on a database kept by an earlier --keep-db run, without refilling",
+    )
     return parser.parse_args()
 
 
@@ -49,7 +57,7 @@ def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def seed(count: int, rng: random.Random):
+def seed(count: int, operation_count: int, rng: random.Random):
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connection
@@ -66,13 +74,16 @@ def seed(count: int, rng: random.Random):
     )
 
     call_command("migrate", verbosity=0, interactive=False)
-    operation = Operation.objects.create(
-        name="COCAIR bench",
-        slug="bench",
-        start_date=date(2025, 1, 1),
-        end_date=date(2025, 12, 31),
-        status=OperationStatus.ACTIVE,
-    )
+    operations = [
+        Operation.objects.create(
+            name=f"COCAIR bench {n}",
+            slug="bench" if n == 0 else f"bench-{n}",
+            start_date=date(2025, 1, 1),
+            end_date=date(2025, 12, 31),
+            status=OperationStatus.ACTIVE,
+        )
+        for n in range(operation_count)
+    ]
     unusable = make_password(None)
     User.objects.bulk_create(
         [
@@ -98,8 +109,8 @@ def seed(count: int, rng: random.Random):
     ocu = User.objects.get(username="bench.ocu")
     officers = list(User.objects.filter(username__startswith="bench.officer").order_by("id"))
     Membership.objects.bulk_create(
-        [Membership(user=ocu, operation=operation, role=Role.OCU)]
-        + [Membership(user=u, operation=operation) for u in officers]
+        [Membership(user=ocu, operation=op, role=Role.OCU) for op in operations]
+        + [Membership(user=u, operation=op) for u in officers for op in operations]
     )
     keyword = {w: blind_index(w, purpose="keyword") for w in VOCABULARY}
     weights = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
@@ -111,6 +122,7 @@ def seed(count: int, rng: random.Random):
         for i in range(n):
             words = set(rng.choices(VOCABULARY, weights=weights, k=12))
             alert = rng.random() < 1 / 3
+            operation = operations[(made + i) % operation_count]
             messages.append(
                 Message(
                     operation=operation,
@@ -129,7 +141,10 @@ def seed(count: int, rng: random.Random):
         for message, words, alert in zip(messages, words_of, alerts, strict=True):
             tokens += [
                 SearchToken(
-                    message=message, operation=operation, field="keyword", digest=keyword[w]
+                    message=message,
+                    operation_id=message.operation_id,
+                    field="keyword",
+                    digest=keyword[w],
                 )
                 for w in words
             ]
@@ -164,7 +179,7 @@ def seed(count: int, rng: random.Random):
                     tokens.append(
                         SearchToken(
                             message=message,
-                            operation=operation,
+                            operation_id=message.operation_id,
                             field=field,
                             digest=blind_index(
                                 normalise_token(value, field.value), purpose=field.value
@@ -180,7 +195,6 @@ def seed(count: int, rng: random.Random):
             log(f"  {made:,} messages")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return operation, officers
 
 
 def timed(label: str, runs: int, function) -> tuple[str, float, float, int]:
@@ -211,30 +225,34 @@ def main() -> int:
     )
     os.environ.pop("REDIS_URL", None)
     rng = random.Random(args.seed)
-    log(f"recreating database {args.database!r}")
-    recreate_database(admin_url, args.database)
+    if not args.reuse_db:
+        log(f"recreating database {args.database!r}")
+        recreate_database(admin_url, args.database)
     try:
         import django
 
         django.setup()
-        from accounts.models import Membership
-        from messaging.models import AlertSubject, SearchToken
+        from accounts.models import Membership, User
+        from messaging.models import AlertSubject, Message, SearchToken
         from messaging.selectors import search_messages
 
-        started = time.monotonic()
-        log(f"migrating and inserting {args.messages:,} messages")
-        operation, officers = seed(
-            args.messages,
-            rng,
-        )
-        log(
-            f"seeded in {time.monotonic() - started:.0f} s; "
-            f"{SearchToken.objects.count():,} search tokens"
-        )
-        # The officer with the most deliveries, and a document number they can see.
-        officer = officers[0]
-        membership = Membership.objects.get(user=officer, operation=operation)
-        visible = AlertSubject.objects.filter(message__deliveries__recipient=officer).first()
+        if not args.reuse_db:
+            started = time.monotonic()
+            log(
+                f"migrating and inserting {args.messages:,} messages "
+                f"over {args.operations} operations"
+            )
+            seed(args.messages, args.operations, rng)
+            log(f"seeded in {time.monotonic() - started:.0f} s")
+        args.messages = Message.objects.count()
+        log(f"{args.messages:,} messages, {SearchToken.objects.count():,} search tokens")
+        # One officer of the first operation, and a document number they can see there.
+        officer = User.objects.get(username="bench.officer000")
+        membership = Membership.objects.get(user=officer, operation__slug="bench")
+        visible = AlertSubject.objects.filter(
+            message__operation_id=membership.operation_id,
+            message__deliveries__recipient=officer,
+        ).first()
         document = visible.document_number if visible else "P00000001"
 
         def first_page(**filters):
@@ -269,7 +287,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        if args.keep_db:
+        if args.keep_db or args.reuse_db:
             log(f"kept database {args.database!r}")
         else:
             drop_database(admin_url, args.database)
