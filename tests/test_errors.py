@@ -35,7 +35,7 @@ def test_unknown_page_answers_the_404_page(client, officer):
     client.force_login(officer.user)
     response = client.get("/o/cocair/messages/999999/")
     assert response.status_code == 404
-    assert [t.name for t in response.templates][0] == "404.html"
+    assert response.templates[0].name == "404.html"
     assert "This page does not exist, or you are not allowed to see it." in response.text
 
 
@@ -43,7 +43,7 @@ def test_forbidden_page_answers_the_403_page(client, officer):
     client.force_login(officer.user)  # an officer, not an OCU: no follow-up board
     response = client.get(reverse("messaging:followup", args=["cocair"]))
     assert response.status_code == 403
-    assert [t.name for t in response.templates][0] == "403.html"
+    assert response.templates[0].name == "403.html"
 
 
 def test_form_without_csrf_token_answers_the_403_page():
