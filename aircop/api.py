@@ -7,14 +7,12 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.views.decorators.csp import csp_override
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
 from accounts.auth import ApiBearerAuth
-from aircop.csp import API_DOCS_CSP
 from aircop.exceptions import DomainError
 from aircop.ratelimit import RateLimited
 from messaging.api import router as messaging_router
@@ -30,7 +28,6 @@ api = NinjaAPI(
     "(create tokens on your profile page).",
     auth=[ApiBearerAuth(), django_auth],
     urls_namespace="api",
-    docs_decorator=csp_override(API_DOCS_CSP),
 )
 logger = logging.getLogger(__name__)
 api.add_router("/", accounts_router)

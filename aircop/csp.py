@@ -37,13 +37,3 @@ class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
         if not hasattr(response, "_csp_config") and settings.SECURE_CSP:
             response._csp_config = policy_for(request, settings.SECURE_CSP)
         return super().process_response(request, response)
-
-
-# The API documentation: django-ninja's bundled Swagger UI. Its page loads its scripts and
-# stylesheet from the site (no inline script: its settings travel in a JSON data block) but
-# the UI sets style attributes in the markup it builds and shows data: images, so its page
-# alone allows inline styles. Scripts stay as strict as everywhere else.
-API_DOCS_CSP = {
-    **settings.SECURE_CSP,
-    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-}

@@ -296,8 +296,9 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 # The health probe (aircop/health.py, /healthz) answers before the redirect and the host check.
 
-# Content-Security-Policy of every response (aircop/csp.py adds the websocket origin to
-# connect-src; the API documentation page relaxes style-src). Templates put
+# Content-Security-Policy of every response, the Django admin and the API documentation
+# (django-ninja's Swagger UI) included; aircop/csp.py adds the websocket origin to
+# connect-src. Templates put
 # nonce="{{ csp_nonce }}" on their <script> tags; nothing inline runs without it.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -169,13 +169,13 @@ def test_connect_src_names_the_websocket_origin_of_the_request(client, world):
     assert csp_directives(secure)["connect-src"] == ["'self'", "wss://testserver"]
 
 
-def test_api_docs_page_keeps_scripts_strict_and_loads_only_local_assets(client, world):
+def test_api_docs_page_is_under_the_same_strict_policy_and_loads_only_local_assets(client, world):
     client.force_login(world["officer"].user)
     response = client.get(reverse("api:openapi-view"))
     assert response.status_code == 200
+    assert_security_headers(response, "docs")
     policy = csp_directives(response)
-    assert policy["script-src"] == ["'self'"]
-    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["script-src"] == ["'self'"] and policy["style-src"] == ["'self'"]
     found = markup(response)
     assert found.inline_attributes == []
     # Its one inline <script> is a JSON data block (settings), which browsers never run.
