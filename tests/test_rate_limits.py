@@ -282,3 +282,11 @@ def test_default_limits_leave_ordinary_use_alone(client, officer, colleague):
             client.get(reverse("messaging:search", args=["cocair"]), {"q": "report"}).status_code
             == 200
         )
+
+
+def test_the_admin_login_form_counts_in_the_login_limits(client, clock, limits, officer):
+    limits("login", user="1/m")
+    url = reverse("admin:login")
+    assert client.post(url, {"username": "officer", "password": "wrong"}).status_code == 200
+    assert_refused_page(client.post(url, {"username": "officer", "password": "wrong"}))
+    assert_refused_page(log_in(client, "officer"))
