@@ -298,8 +298,8 @@ if PRODUCTION:
 
 # Content-Security-Policy of every response, the Django admin and the API documentation
 # (django-ninja's Swagger UI) included; aircop/csp.py adds the websocket origin to
-# connect-src. Templates put
-# nonce="{{ csp_nonce }}" on their <script> tags; nothing inline runs without it.
+# connect-src. Templates put nonce="{{ csp_nonce }}" on their <script> tags; nothing inline
+# runs without it.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
