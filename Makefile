@@ -27,12 +27,14 @@ endef
 
 PYTHON ?= $(shell $(FIND_PYTHON))
 
-.PHONY: help run test test-fast test-integration test-browser lint format browser-deps bench worker \
+.PHONY: help run test test-fast test-integration test-browser check-deploy lint format browser-deps \
+	bench worker \
 	clean gettext-tools compile-messages messages
 
 help:
 	@echo "make run      serve the app with demo data on http://$(HOST):$(PORT) (SQLite, no services)"
 	@echo "make test     every test tier (fast, integration on PostgreSQL+Redis, browser) and ruff"
+	@echo "make check-deploy  Django's deployment checks on the production settings (part of test)"
 	@echo "make bench    the websocket fan-out benchmark (PostgreSQL + Redis)"
 	@echo "make worker   a Celery worker with beat (needs REDIS_URL)"
 	@echo "make messages refresh the gettext catalogues in locale/ after changing strings"
@@ -94,7 +96,11 @@ browser-deps:
 	  echo "Chromium is missing: install it (sudo apt-get install chromium) to run the browser tier."; \
 	fi
 
-test: lint test-fast test-integration test-browser
+test: lint check-deploy test-fast test-integration test-browser
+
+# Production settings (with made-up secrets) must pass `check --deploy` without a warning.
+check-deploy: $(VENV)/.installed
+	PYTHON=$(BIN)/python .ci/check-deploy
 
 test-fast: $(VENV)/.installed compile-messages
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not integration and not browser"

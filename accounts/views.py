@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from aircop.exceptions import DomainError
+from aircop.ratelimit import limit_page
 
 from . import selectors, services
 from .forms import ApiTokenForm, ProfileForm
@@ -81,6 +82,7 @@ def _profile_page(request, *, form, token_form, new_secret=None, status=200):
 
 @login_required
 @require_POST
+@limit_page("api_token_create")
 def token_create(request):
     token_form = ApiTokenForm(request.POST)
     if token_form.is_valid():

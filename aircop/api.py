@@ -1,4 +1,9 @@
-"""The JSON API under /api/v1/: one NinjaAPI, routers from the apps, errors naming the field."""
+"""The JSON API under /api/v1/: one NinjaAPI, routers from the apps, errors naming the field.
+
+Every error is JSON ``{"detail": ...}``; an unexpected exception is logged and answered as a
+plain 500 body, never a traceback (whatever DEBUG says)."""
+
+import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -9,6 +14,7 @@ from ninja.security import django_auth
 from accounts.api import router as accounts_router
 from accounts.auth import ApiBearerAuth
 from aircop.exceptions import DomainError
+from aircop.ratelimit import RateLimited
 from messaging.api import router as messaging_router
 from seizures.api import router as seizures_router
 from seizures.import_api import router as seizure_import_router
@@ -23,6 +29,7 @@ api = NinjaAPI(
     auth=[ApiBearerAuth(), django_auth],
     urls_namespace="api",
 )
+logger = logging.getLogger(__name__)
 api.add_router("/", accounts_router)
 api.add_router("/", messaging_router)
 api.add_router("/", seizure_import_router)  # before the register: /seizures/import
@@ -89,3 +96,24 @@ def on_unauthenticated(request, exc):
     return api.create_response(
         request, {"detail": "Authentication required: a session or a Bearer token."}, status=401
     )
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc: RateLimited):
+    response = api.create_response(
+        request,
+        {
+            "detail": f"Too many requests: try again in {exc.retry_after} seconds.",
+            "code": "rate_limited",
+            "retry_after": exc.retry_after,
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request, exc: Exception):
+    logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
+    return api.create_response(request, {"detail": "Internal server error."}, status=500)

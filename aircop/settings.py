@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,7 +34,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 PRODUCTION = env_bool("AIRCOP_PRODUCTION")
-DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+# The embedded default: no production flag, no external service. Only there is DEBUG on by
+# default; production refuses it (tracebacks would show personal data).
+EMBEDDED = not (PRODUCTION or os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"))
+DEBUG = env_bool("DJANGO_DEBUG", default=EMBEDDED)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off when AIRCOP_PRODUCTION=1.")
 
 
 def _secret_key() -> str:
@@ -76,7 +82,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "aircop.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "aircop.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -98,6 +106,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -163,6 +172,21 @@ elif PRODUCTION:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The cache holds the rate-limit counters (aircop/ratelimit.py): shared by every process
+# through Redis when there is one, in this process's memory in the embedded default.
+if REDIS_URL:
+    _cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("AIRCOP_CACHE_PREFIX", "aircop"),
+    }
+else:
+    _cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {
+    "default": {**_cache},
+    "ratelimit": {**_cache, **({} if REDIS_URL else {"LOCATION": "ratelimit"})},
+}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -203,8 +227,6 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_AGE = 12 * 3600
 
 # API tokens: personal access tokens for scripts and non-browser clients.
@@ -262,12 +284,50 @@ if not PRODUCTION:
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
 if PRODUCTION:
+    # TLS ends at the proxy (Caddy in docker-compose.yml), which says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+# The health probe (aircop/health.py, /healthz) answers before the redirect and the host check.
+
+# Content-Security-Policy of every response, the Django admin and the API documentation
+# (django-ninja's Swagger UI) included; aircop/csp.py adds the websocket origin to
+# connect-src. Templates put nonce="{{ csp_nonce }}" on their <script> tags; nothing inline
+# runs without it.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],  # Bootstrap draws its small icons as data: SVG in CSS
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Request-rate limits (aircop/ratelimit.py): per signed-in user (for login: per username
+# tried) and per client address, "<count>/<period>". Generous: an officer never meets them;
+# a script or an attacker does. Over a limit: 429 with Retry-After. Lockout after failed
+# logins is a separate matter (accounts).
+AIRCOP_RATE_LIMITS = {
+    "login": {"user": "10/m", "ip": "30/m"},
+    "api_token_create": {"user": "10/h", "ip": "60/h"},
+    "message_send": {"user": "30/m", "ip": "300/m"},
+    "search": {"user": "60/m", "ip": "600/m"},
+}
+# Proxies in front of the app that append the client's address to X-Forwarded-For (Caddy in
+# docker-compose.yml): the per-address limits count the address the outermost one saw.
+AIRCOP_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("AIRCOP_TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0")
+)
 
 LOGGING = {
     "version": 1,

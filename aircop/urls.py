@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import home
+from aircop.ratelimit import limit_page
 
 from .api import api
 
@@ -13,5 +14,7 @@ urlpatterns = [
     path("seizures/", include("seizures.urls")),
     path("", include("seizures.stats_urls")),
     path("api/v1/", api.urls),
+    # The admin's own login form counts in the same login limits as the site's.
+    path("admin/login/", limit_page("login")(admin.site.login)),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ from ninja.errors import ValidationError
 from ninja.files import UploadedFile
 
 from accounts.selectors import membership_for
+from aircop.ratelimit import hit as rate_limit_hit
 
 from . import schemas, selectors, services
 from .attachments import THUMBNAIL_CONTENT_TYPE, download_response
@@ -215,6 +216,7 @@ def message_create(request, slug: str, payload: schemas.MessageIn):
     """`kind` selects the schema. A Response needs `alert_id` and goes, by default, to the
     Alert's sender and the OCUs; a Seizure without recipients goes to the OCUs and creates the
     seizure record."""
+    rate_limit_hit(request, "message_send")
     return _send(request, slug, payload, [])
 
 
@@ -236,6 +238,7 @@ def message_create_multipart(
     the files, repeated. The message and its files are stored together or not at all. Each
     file's type is decided by its content (images, PDF, office documents, plain text, CSV);
     25 MB per file, 100 MB per message."""
+    rate_limit_hit(request, "message_send")
     try:
         message_in = _MESSAGE_IN.validate_python(json.loads(payload))
     except json.JSONDecodeError as error:
@@ -340,6 +343,7 @@ def messages_search(
     `document`, `flight`, `name`, `pnr`: an identifier (spaces and dashes ignored; a name of
     several words is matched whole); `ack`: `acknowledged` or `pending` (my delivery);
     `from`/`to`: dates (YYYY-MM-DD). Newest first, `limit` at a time; follow `next_after`."""
+    rate_limit_hit(request, "search")
     membership = membership_for(user=request.auth, slug=slug)
     found = list(
         selectors.search_messages(
@@ -470,6 +474,7 @@ def message_acknowledge(request, message_id: int):
     summary="Forward a message to other members (refused for H2 unless I sent it)",
 )
 def message_forward(request, message_id: int, payload: schemas.ForwardIn):
+    rate_limit_hit(request, "message_send")
     message = selectors.message_for(user=request.auth, message_id=message_id)
     forward = services.message_forward(
         forwarder=request.auth, message=message, targets=_targets(payload.to), note=payload.note

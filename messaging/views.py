@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import CURRENT_OPERATION_SESSION_KEY, membership_for
 from aircop.exceptions import DomainError
+from aircop.ratelimit import limit_page
 from seizures.codes import CURRENCIES
 
 from . import selectors, services
@@ -72,6 +73,7 @@ def sent(request, slug):
 
 
 @login_required
+@limit_page("search", methods=("GET",))
 def search(request, slug):
     """The messages database: the messages of the operation the user may read that match the
     filters (words, identifiers through the blind index, kind, sender, dates ...)."""
@@ -182,22 +184,26 @@ def _send_page(request, slug, form_class, template, *, alert=None, **extra):
 
 
 @login_required
+@limit_page("message_send")
 def compose(request, slug):
     return _send_page(request, slug, ComposeForm, "messaging/compose.html")
 
 
 @login_required
+@limit_page("message_send")
 def alert_new(request, slug):
     return _send_page(request, slug, AlertForm, "messaging/alert_form.html")
 
 
 @login_required
+@limit_page("message_send")
 def respond(request, slug, message_id):
     alert = _alert_for(request, slug, message_id)
     return _send_page(request, slug, ResponseForm, "messaging/response_form.html", alert=alert)
 
 
 @login_required
+@limit_page("message_send")
 def seizure_new(request, slug):
     alert = None
     alert_id = request.GET.get("alert")
@@ -217,6 +223,7 @@ def seizure_new(request, slug):
 
 
 @login_required
+@limit_page("message_send")
 def forward(request, slug, message_id):
     membership = membership_for(user=request.user, slug=slug)
     message = selectors.message_for(user=request.user, message_id=message_id, slug=slug)

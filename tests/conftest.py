@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -28,6 +29,9 @@ CHROMIUM = os.environ.get("AIRCOP_CHROMIUM", "/usr/bin/chromium")
 # handed to the server subprocesses (server_environment) so they decrypt the same rows.
 TEST_MASTER_KEYS = f"test-run:{base64.b64encode(os.urandom(32)).decode('ascii')}"
 os.environ["AIRCOP_MASTER_KEYS"] = TEST_MASTER_KEYS
+# Cache keys (rate-limit counters) of this run, in Redis for the integration tier: under a
+# prefix of their own, shared with the server subprocesses, never another run's.
+os.environ["AIRCOP_CACHE_PREFIX"] = f"aircop-test-{uuid.uuid4().hex[:12]}"
 
 
 def _tcp_open(host: str, port: int) -> bool:
@@ -193,3 +197,12 @@ def _default_language():
     with translation.override(None):
         translation.activate("en")
         yield
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings):
+    """Each test counts its own requests: the rate-limit counters under a prefix of its own."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {**settings.CACHES["ratelimit"], "KEY_PREFIX": f"rl-{uuid.uuid4().hex}"},
+    }
