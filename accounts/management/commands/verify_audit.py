@@ -32,7 +32,10 @@ class Command(BaseCommand):
             .values_list(*CHAIN_COLUMNS)
             .iterator(chunk_size=batch_size)
         )
-        report = verify_chain(rows)
+        try:
+            report = verify_chain(rows)
+        finally:
+            rows.close()  # a walk stopped at a break closes its database cursor now
         self.stdout.write(f"{report.verified} audit events verified.")
         if report.problem is not None:
             problem = report.problem
