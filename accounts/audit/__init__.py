@@ -14,9 +14,40 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .chain import CHAIN_LOCK_KEY, GENESIS_HASH, event_hash, normalised_data
 from ..models import AuditEvent, Operation, User
+from .chain import CHAIN_LOCK_KEY, GENESIS_HASH, event_hash, normalised_data
+
+
+class AuditAction(models.TextChoices):
+    """The actions the trail records (the filter of the audit page offers these)."""
+
+    LOGGED_IN = "user.logged_in", _("Logged in")
+    LOGIN_FAILED = "user.login_failed", _("Failed log-in")
+    LOGGED_OUT = "user.logged_out", _("Logged out")
+    USER_BLOCKED = "user.blocked", _("User blocked")
+    USER_UNBLOCKED = "user.unblocked", _("User unblocked")
+    USER_DEACTIVATED = "user.deactivated", _("User deactivated")
+    API_TOKEN_CREATED = "api_token.created", _("API token created")
+    API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+    OPERATION_STATUS_CHANGED = "operation.status_changed", _("Operation status changed")
+    MEMBERSHIP_ADDED = "membership.added", _("Member added")
+    MEMBERSHIP_CHANGED = "membership.changed", _("Member's role changed")
+    MEMBERSHIP_REMOVED = "membership.removed", _("Member removed")
+    MEMBERSHIP_LEFT = "membership.left", _("Member left")
+    MESSAGE_SENT = "message.sent", _("Message sent")
+    MESSAGE_READ = "message.read", _("Message read")
+    MESSAGE_FORWARDED = "message.forwarded", _("Message forwarded")
+    ALERT_ACKNOWLEDGED = "alert.acknowledged", _("Alert acknowledged")
+    ATTACHMENT_DOWNLOADED = "attachment.downloaded", _("Attachment downloaded")
+    SEIZURE_RECORDED = "seizure.recorded", _("Seizure recorded")
+    SEIZURE_CORRECTED = "seizure.corrected", _("Seizure corrected")
+    SEIZURE_IMPORTED = "seizure.imported", _("Seizures imported")
+    RESULTS_EXPORTED = "results.exported", _("Results exported")
+    REGISTER_EXPORTED = "register.exported", _("Register exported")
+    STATISTICS_EXPORTED = "statistics.exported", _("Statistics exported")
+    AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
 
 
 def _lock_chain() -> None:

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 
-from . import audit_record
 from ..models import User
+from . import audit_record
 
 USERNAME_MAX = 150
 HEADER_MAX = 200

@@ -3,6 +3,7 @@ updated nor deleted by the application."""
 
 import io
 from contextlib import contextmanager
+from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -56,7 +57,7 @@ def test_each_event_links_to_the_one_before_and_hashes_its_content(trail):
     events = list(AuditEvent.objects.order_by("sequence"))
     assert [e.sequence for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == GENESIS_HASH
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in pairwise(events):
         assert after.prev_hash == before.hash
     for event in events:  # as read back from the database
         assert event.hash == event_hash(**event.chain_fields())
@@ -76,9 +77,7 @@ def test_verify_audit_on_an_empty_trail():
 
 def test_verify_audit_detects_an_updated_row(trail):
     with as_attacker() as cursor:
-        cursor.execute(
-            "UPDATE accounts_auditevent SET action = 'message.read' WHERE sequence = 3"
-        )
+        cursor.execute("UPDATE accounts_auditevent SET action = 'message.read' WHERE sequence = 3")
     with pytest.raises(CommandError, match=r"event 3 \(altered\)") as error:
         verify()
     assert error.value.returncode == 1
