@@ -180,3 +180,14 @@ def test_an_audited_user_or_operation_cannot_be_deleted_an_unaudited_one_can(tra
     UserFactory(username="never-acted").delete()
     OperationFactory(slug="never-used").delete()
     assert "5 audit events verified." in verify()
+
+
+def test_the_admin_explains_why_an_audited_user_cannot_be_deleted(client, trail):
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    officer = User.objects.get(username="officer")
+    page = client.get(f"/admin/accounts/user/{officer.pk}/delete/")
+    assert page.status_code == 200
+    assert "Cannot delete user" in page.content.decode()
+    client.post(f"/admin/accounts/user/{officer.pk}/delete/", {"post": "yes"})
+    assert User.objects.filter(username="officer").exists()
