@@ -76,7 +76,9 @@ def audit_record(
         object_id=str(target.pk) if target is not None else "",
         data=normalised_data(data or {}),
     )
-    with transaction.atomic():
+    # No savepoint: the event belongs to the caller's transaction itself (and if it fails,
+    # so does the caller's transaction).
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
         event.sequence, event.prev_hash = head if head else (0, GENESIS_HASH)
