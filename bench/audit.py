@@ -12,8 +12,9 @@ What it does, by itself:
    the PostgreSQL server of ``DATABASE_URL`` (that URL's own database is never touched),
    migrates it, creates users and an operation;
 2. for each thread count of ``--threads``: ``--appends`` calls of ``audit_record``, each in its
-   own transaction (as a service would), spread over the threads; prints events per second and
-   the p50 / p95 time of one append-and-commit;
+   own transaction (as a service would), spread over the threads; prints commits per second and
+   the p50 / p95 time of one append-and-commit; the same first with a plain INSERT in a scratch
+   table (the baseline: same commits, no chain lock);
 3. fills the trail to ``--events`` events (hashes computed as ``audit_record`` does, inserted in
    batches), then times ``manage.py verify_audit`` over the whole chain and the first page of the
    audit page's query (administrator, all events; OCU, one operation);
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import statistics
 import sys
@@ -50,10 +52,21 @@ def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def appends(total: int, threads: int, users: list) -> tuple[float, list[float]]:
-    from django.db import connections, transaction
+def appends(
+    total: int, threads: int, users: list, *, baseline: bool = False
+) -> tuple[float, list[float]]:
+    """``audit_record`` in a transaction each; with ``baseline``, a plain INSERT instead (the
+    same commit, no chain): what the chain's lock costs."""
+    from django.db import connection, connections, transaction
 
     from accounts.audit import audit_record
+
+    def append(user, n):
+        if baseline:
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO bench_baseline (n) VALUES (%s)", [n])
+        else:
+            audit_record(actor=user, action="message.read", data={"n": n})
 
     durations: list[float] = []
     lock = threading.Lock()
@@ -65,7 +78,7 @@ def appends(total: int, threads: int, users: list) -> tuple[float, list[float]]:
         for n in range(count):
             started = time.perf_counter()
             with transaction.atomic():
-                audit_record(actor=user, action="message.read", data={"n": n})
+                append(user, n)
             mine.append(time.perf_counter() - started)
         with lock:
             durations.extend(mine)
@@ -95,7 +108,7 @@ def fill(target: int, user, operation) -> None:
     sql = (
         "INSERT INTO accounts_auditevent (sequence, prev_hash, hash, actor_id, operation_id, "
         "action, object_type, object_id, data, created_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
     )
     rows = []
     while sequence < target:
@@ -125,7 +138,7 @@ def fill(target: int, user, operation) -> None:
                 fields["action"],
                 fields["object_type"],
                 fields["object_id"],
-                AuditEvent._meta.get_field("data").get_prep_value(data),
+                json.dumps(data),
                 moment,
             )
         )
@@ -159,6 +172,7 @@ def main() -> int:
         from datetime import date
 
         from django.core.management import call_command
+        from django.db import connection
 
         from accounts.audit.selectors import AuditFilters, audit_events_for
         from accounts.models import AuditEvent, Membership, Operation, Role, User
@@ -175,15 +189,19 @@ def main() -> int:
         )
         Membership.objects.create(user=users[0], operation=operation, role=Role.OCU)
 
-        for threads in thread_counts:
-            elapsed, durations = appends(args.appends, threads, users)
-            durations.sort()
-            p95 = durations[int(len(durations) * 0.95)] * 1000
-            log(
-                f"appends, {threads} thread(s): {len(durations) / elapsed:,.0f} events/s; one "
-                f"append + commit p50 {statistics.median(durations) * 1000:.2f} ms, "
-                f"p95 {p95:.2f} ms"
-            )
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, n integer)")
+        for baseline in (True, False):
+            what = "plain INSERT (baseline)" if baseline else "audit_record"
+            for threads in thread_counts:
+                elapsed, durations = appends(args.appends, threads, users, baseline=baseline)
+                durations.sort()
+                p95 = durations[int(len(durations) * 0.95)] * 1000
+                log(
+                    f"{what}, {threads} thread(s): {len(durations) / elapsed:,.0f} commits/s; "
+                    f"one write + commit p50 {statistics.median(durations) * 1000:.2f} ms, "
+                    f"p95 {p95:.2f} ms"
+                )
 
         log(f"filling the trail to {args.events:,} events")
         fill(args.events, users[0], operation)
