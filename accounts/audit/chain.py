@@ -151,13 +151,11 @@ def verify_chain(rows: Iterable[tuple]) -> ChainReport:
                 problem = ChainBreak(
                     "inserted",
                     sequence,
-                    f"event {sequence} does not link to event {sequence - 1}: "
+                    f"it does not link to event {sequence - 1}: "
                     f"inserted, or put in the place of another",
                 )
         elif event_hash(sequence=sequence, **fields) != stored_hash:
-            problem = ChainBreak(
-                "altered", sequence, f"event {sequence} does not match its hash: altered"
-            )
+            problem = ChainBreak("altered", sequence, "its content no longer gives its hash")
         if problem is not None:
             return ChainReport(verified, head_sequence, head_hash, problem)
         verified += 1
