@@ -113,7 +113,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "operation", "action", "object_type", "object_id"]
+    list_display = [
+        "sequence",
+        "created_at",
+        "actor",
+        "operation",
+        "action",
+        "object_type",
+        "object_id",
+    ]
     list_filter = ["action", "operation"]
     search_fields = ["actor__username", "object_id"]
 

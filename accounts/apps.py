@@ -8,6 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and operations")
 
     def ready(self):
+        from .audit import login as login_audit
+
+        login_audit.connect()
         if settings.PRODUCTION:
             # Production refuses to start without its encryption keys (ImproperlyConfigured),
             # rather than failing on the first message.

@@ -157,14 +157,40 @@ class ApiToken(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
-class AuditEvent(models.Model):
-    """Who did what, in which operation, when. Written in the same transaction as the change."""
+class AppendOnlyError(RuntimeError):
+    """The audit trail is append-only: the application never changes nor deletes an event."""
 
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit events are never updated")
+
+    def delete(self):
+        raise AppendOnlyError("audit events are never deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("audit events are never updated")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise AppendOnlyError("audit events are appended one by one with audit_record()")
+
+
+class AuditEvent(models.Model):
+    """Who did what, in which operation, when. Written in the same transaction as the change,
+    by ``accounts.audit.audit_record`` only, as the next link of a hash chain
+    (``accounts.audit.chain``). Never updated nor deleted: here, and on PostgreSQL by a trigger.
+
+    The user and the operation are protected: someone who appears in the trail is deactivated,
+    an operation archived, never deleted (their ids are part of the hashed form)."""
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     operation = models.ForeignKey(
-        Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        Operation, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
     action = models.CharField(_("action"), max_length=60)
     object_type = models.CharField(max_length=60, blank=True)
@@ -172,10 +198,41 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["-created_at", "-id"]
+        ordering = ["-sequence"]
+        indexes = [
+            models.Index(fields=["operation", "-sequence"], name="audit_operation_seq"),
+            models.Index(fields=["action", "-sequence"], name="audit_action_seq"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+        return f"#{self.sequence} {self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("audit events are never updated")
+        if not self.hash:
+            raise AppendOnlyError("append audit events with accounts.audit.audit_record()")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit events are never deleted")
+
+    def chain_fields(self) -> dict:
+        """The fields the hash covers (``accounts.audit.chain.canonical_form``)."""
+        return {
+            "sequence": self.sequence,
+            "prev_hash": self.prev_hash,
+            "actor_id": self.actor_id,
+            "operation_id": self.operation_id,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "data": self.data,
+            "created_at": self.created_at,
+        }

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
+from accounts.audit.api import router as audit_router
 from accounts.auth import ApiBearerAuth
 from aircop.exceptions import DomainError
 from aircop.ratelimit import RateLimited
@@ -35,6 +36,7 @@ api.add_router("/", messaging_router)
 api.add_router("/", seizure_import_router)  # before the register: /seizures/import
 api.add_router("/", seizures_router)
 api.add_router("/", statistics_router)
+api.add_router("/", audit_router)
 
 
 KINDS = ("free_text", "alert", "response", "seizure")

@@ -385,11 +385,20 @@ def _mark_answered(*, alert: Message, user: User) -> None:
     if delivery is None or delivery.answered_at is not None:
         return
     now = timezone.now()
+    acknowledging = delivery.acknowledged_at is None
     delivery.answered_at = now
     delivery.acknowledged_at = delivery.acknowledged_at or now
     delivery.read_at = delivery.read_at or now
     delivery.delivered_at = delivery.delivered_at or now
     delivery.save(update_fields=["answered_at", "acknowledged_at", "read_at", "delivered_at"])
+    if acknowledging:
+        audit_record(
+            actor=user,
+            action="alert.acknowledged",
+            operation=alert.operation,
+            target=alert,
+            data={"by_answer": True},
+        )
     _notify_delivery("delivery.acknowledged", alert, delivery, user)
 
 
@@ -487,5 +496,6 @@ def delivery_mark_read(*, user: User, message: Message) -> Delivery | None:
     delivery.read_at = now
     delivery.delivered_at = delivery.delivered_at or now
     delivery.save(update_fields=["read_at", "delivered_at"])
+    audit_record(actor=user, action="message.read", operation=message.operation, target=message)
     _notify_delivery("delivery.read", message, delivery, user)
     return delivery

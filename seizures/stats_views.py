@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.selectors import memberships_of
 from aircop.exceptions import DomainError
 
-from . import charts, exports
+from . import charts, export_services, exports
 from .codes import Commodity
 from .statistics import (
     ColumnDimension,
@@ -44,10 +44,11 @@ def results(request, slug):
     operation, membership = results_access(user=request.user, slug=slug)
     figures = operation_results(user=request.user, slug=slug, operation=operation)
     fmt = request.GET.get("format", "")
-    if fmt == "csv":
-        return _download(exports.results_csv(figures), fmt, f"{slug}-results")
-    if fmt == "xlsx":
-        return _download(exports.results_xlsx(figures), fmt, f"{slug}-results")
+    if fmt in EXPORTS:
+        content = export_services.results_export(
+            user=request.user, operation=operation, figures=figures, fmt=fmt
+        )
+        return _download(content, fmt, f"{slug}-results")
     name = figures["operation"]["name"]
     context = {
         "operation": operation,
@@ -96,7 +97,7 @@ def statistics(request):
     pivot = seizure_pivot(user=request.user, query=query)
     fmt = request.GET.get("format", "")
     if fmt in EXPORTS:
-        content = exports.pivot_csv(pivot) if fmt == "csv" else exports.pivot_xlsx(pivot)
+        content = export_services.pivot_export(user=request.user, pivot=pivot, query=query, fmt=fmt)
         return _download(content, fmt, f"seizures-{query.rows}-{query.columns}")
     body, footer = pivot_lines(pivot)
     chart = None
