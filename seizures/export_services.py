@@ -86,7 +86,7 @@ def export_job_request(
             format=fmt,
             operation=operation,
             filters=stored_filters,
-            language=translation.get_language() or user.preferred_language,
+            language=user.preferred_language or translation.get_language(),
         )
         transaction.on_commit(lambda: _enqueue(job.pk), robust=True)
     return job

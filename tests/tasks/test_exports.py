@@ -14,6 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import AuditEvent, Role
+from accounts.services import api_token_create
 from seizures import export_services, tasks
 from seizures.export_selectors import export_root
 from seizures.models import ExportJob, ExportStatus, Seizure
@@ -189,3 +190,39 @@ def test_a_transient_failure_is_retried(officer, register, monkeypatch):
     assert len(calls) == 2
     job.refresh_from_db()
     assert job.status == ExportStatus.READY
+
+
+def test_the_api_asks_follows_and_downloads(
+    client, officer, register, django_capture_on_commit_callbacks
+):
+    _token, secret = api_token_create(user=officer.user, name="script")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/exports",
+            {"kind": "register", "format": "csv", "filters": {"airport": "BRU"}},
+            content_type="application/json",
+            **auth,
+        )
+    assert response.status_code == 202
+    uid = response.json()["uid"]
+    state = client.get(f"/api/v1/exports/{uid}", **auth).json()
+    assert state["status"] == "ready" and state["rows"] == 1
+    file = client.get(state["download_url"], **auth)
+    assert file.status_code == 200
+    assert "BRU" in body(file).decode("utf-8-sig")
+    bad = client.post(
+        "/api/v1/exports",
+        {"kind": "register", "format": "csv", "filters": {"commodity": "gold bars"}},
+        content_type="application/json",
+        **auth,
+    )
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "filters.commodity"
+    foreign = client.post(
+        "/api/v1/exports",
+        {"kind": "results", "format": "csv", "operation": "elsewhere"},
+        content_type="application/json",
+        **auth,
+    )
+    assert foreign.status_code == 404
