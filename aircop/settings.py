@@ -260,6 +260,8 @@ AIRCOP_ALERT_REMINDER_WINDOW_HOURS = 24
 # Digest of unread messages: a member not seen (no request, no open websocket) since a message
 # arrived, and for at least this long, is offline.
 AIRCOP_DIGEST_OFFLINE_MINUTES = int(os.environ.get("AIRCOP_DIGEST_OFFLINE_MINUTES", "5"))
+# ... and only messages of this many last hours are news (older ones were seen, or missed).
+AIRCOP_DIGEST_LOOKBACK_HOURS = 24
 
 # Attachments: stored encrypted in a private directory (never under a static or media URL),
 # downloaded only through the authorised views.

@@ -5,8 +5,9 @@ pinging: ``User.last_seen_at``, see accounts.presence) since the message arrived
 ``AIRCOP_DIGEST_OFFLINE_MINUTES`` at least. An open websocket refreshes ``last_seen_at`` at
 least once a minute, so a member with a page open never gets a digest.
 
-A digest covers the member's unread deliveries of such messages, in operations where the member
-is still active, that no earlier digest covered (``Delivery.digested_at``). At most one digest
+A digest covers the member's unread deliveries of such messages, sent within the last
+``AIRCOP_DIGEST_LOOKBACK_HOURS`` (24), in operations where the member is still active, that no
+earlier digest covered (``Delivery.digested_at``). At most one digest
 per user and period (``AIRCOP_DIGEST_PERIOD_MINUTES``): the ``UnreadDigest`` row, unique per
 user and period, is the claim, written with the deliveries' marks before the e-mail leaves;
 both are undone when sending fails, so that the retry sends it. The e-mail gives counts per
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, Operation, OperationStatus, User
@@ -52,13 +53,23 @@ def _member_of_operation(recipient) -> Exists:
     )
 
 
-def _undigested_unread() -> QuerySet[Delivery]:
-    return Delivery.objects.filter(read_at__isnull=True, digested_at__isnull=True)
+def _recent_unread(now: datetime) -> QuerySet[Delivery]:
+    """Unread deliveries of messages of the lookback window that no digest covered yet. Older
+    ones are not news: they arrived while the member was online, or before the window."""
+    since = now - timedelta(hours=settings.AIRCOP_DIGEST_LOOKBACK_HOURS)
+    return Delivery.objects.filter(
+        read_at__isnull=True,
+        digested_at__isnull=True,
+        message__created_at__gt=since,
+        message__created_at__lte=now,
+    )
 
 
-def pending_for(*, user: User) -> QuerySet[Delivery]:
-    """The user's unread deliveries a digest should cover."""
-    deliveries = _undigested_unread().filter(recipient=user).filter(_member_of_operation(user.pk))
+def pending_for(*, user: User, now: datetime | None = None) -> QuerySet[Delivery]:
+    """The user's unread deliveries a digest should cover: arrived since the user was last
+    seen, in an operation the user is still a member of."""
+    deliveries = _recent_unread(now or timezone.now()).filter(recipient=user)
+    deliveries = deliveries.filter(_member_of_operation(user.pk))
     if user.last_seen_at is not None:
         deliveries = deliveries.filter(message__created_at__gt=user.last_seen_at)
     return deliveries
@@ -74,30 +85,32 @@ def _reachable_users() -> QuerySet[User]:
 
 
 def digest_recipients(*, now: datetime | None = None) -> list[int]:
-    """Ids of the users who are offline and have unread messages that arrived since."""
+    """Ids of the users who are offline and have unread messages that arrived since. Driven
+    by the messages of the lookback window (``Message.created_at`` is indexed), so the cost
+    follows the recent traffic, not the history."""
     now = now or timezone.now()
     threshold = now - timedelta(minutes=settings.AIRCOP_DIGEST_OFFLINE_MINUTES)
-    pending = _undigested_unread().filter(recipient_id=OuterRef("pk"), message__created_at__lte=now)
-    pending = pending.filter(_member_of_operation(OuterRef("recipient_id")))
-    users = (
-        _reachable_users()
-        .alias(
-            has_pending=Exists(pending),
-            has_pending_since_seen=Exists(
-                pending.filter(message__created_at__gt=OuterRef("last_seen_at"))
-            ),
-        )
+    recipients = (
+        _recent_unread(now)
+        .filter(recipient__in=_reachable_users())
         .filter(
-            Q(last_seen_at__isnull=True, has_pending=True)
-            | Q(last_seen_at__lt=threshold, has_pending_since_seen=True)
+            Q(recipient__last_seen_at__isnull=True)
+            | Q(
+                recipient__last_seen_at__lt=threshold,
+                message__created_at__gt=F("recipient__last_seen_at"),
+            )
         )
+        .filter(_member_of_operation(OuterRef("recipient_id")))
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
+        .distinct()
     )
-    return list(users.order_by("pk").values_list("pk", flat=True))
+    return list(recipients)
 
 
 def _claim(user: User, period: datetime, now: datetime) -> tuple[UnreadDigest, list[int]] | None:
     with transaction.atomic():
-        ids = list(pending_for(user=user).values_list("pk", flat=True))
+        ids = list(pending_for(user=user, now=now).values_list("pk", flat=True))
         if not ids:
             return None
         try:

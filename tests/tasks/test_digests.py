@@ -129,3 +129,10 @@ def test_a_transient_failure_is_retried_and_the_claim_released(ocu, officer, coc
     assert len(mail.outbox) == 1
     assert UnreadDigest.objects.filter(sent_at__isnull=False).count() == 1
     assert not Delivery.objects.filter(digested_at__isnull=True).exclude(recipient=ocu.user)
+
+
+def test_messages_older_than_the_lookback_are_not_news(ocu, officer, cocair):
+    with time_machine.travel(timezone.now() - timedelta(hours=30), tick=False):
+        send_text(ocu, cocair)  # the officer was never seen: offline ever since
+    tasks.digests_enqueue.delay()
+    assert mail.outbox == []
