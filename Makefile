@@ -36,7 +36,7 @@ help:
 	@echo "make test     every test tier (fast, integration on PostgreSQL+Redis, browser) and ruff"
 	@echo "make check-deploy  Django's deployment checks on the production settings (part of test)"
 	@echo "make bench    the websocket fan-out benchmark (PostgreSQL + Redis)"
-	@echo "make worker   a Celery worker with beat (needs REDIS_URL)"
+	@echo "make worker   a Celery worker with beat: reminders, digests, hygiene, exports (needs REDIS_URL)"
 	@echo "make messages refresh the gettext catalogues in locale/ after changing strings"
 
 $(BIN)/python:
@@ -114,9 +114,18 @@ test-browser: $(VENV)/.installed compile-messages browser-deps
 bench: $(VENV)/.installed
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/fanout.py
 
-worker: $(VENV)/.installed
-	@if [ -z "$$REDIS_URL" ]; then echo "Set REDIS_URL (and DATABASE_URL) to run a real worker."; exit 1; fi
-	$(BIN)/celery -A aircop worker --beat --loglevel INFO
+# The worker runs the tasks and, with --beat, the periodic scans of CELERY_BEAT_SCHEDULE. It
+# needs Redis (REDIS_URL) as its broker; the database is DATABASE_URL, or the SQLite file of
+# `make run` without it. Without REDIS_URL the web process runs tasks at once (eager) and
+# nothing periodic runs.
+worker: $(VENV)/.installed compile-messages
+	@if [ -z "$$REDIS_URL" ]; then \
+	  echo "make worker needs a Redis broker: REDIS_URL=redis://127.0.0.1:6379/0 make worker" >&2; \
+	  echo "(set it for the web process too, e.g. REDIS_URL=... make run, so that both share it;" >&2; \
+	  echo " without it tasks run inside the web process and the periodic ones never run)" >&2; \
+	  exit 1; fi
+	@mkdir -p .local
+	$(BIN)/celery -A aircop worker --beat --schedule .local/celerybeat-schedule --loglevel INFO
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .ruff_cache

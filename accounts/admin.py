@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
+from aircop.exceptions import DomainError
+
+from .hygiene import account_unblock
 from .models import ApiToken, AuditEvent, Membership, Operation, User
 
 
@@ -14,6 +17,21 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["joined_at", "left_at"]
 
 
+class BlockedFilter(admin.SimpleListFilter):
+    title = _("blocked")
+    parameter_name = "blocked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Blocked")), ("no", _("Not blocked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(blocked_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(blocked_at__isnull=True)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = [
@@ -23,9 +41,12 @@ class UserAdmin(BaseUserAdmin):
         "agency",
         "airport",
         "is_active",
+        "blocked_at",
+        "last_seen_at",
         "is_staff",
     ]
-    list_filter = ["is_active", "is_staff", "agency", "country"]
+    list_filter = ["is_active", BlockedFilter, "is_staff", "agency", "country"]
+    actions = ["unblock"]
     search_fields = ["username", "full_name", "email", "airport"]
     ordering = ["username"]
     fieldsets = (
@@ -47,8 +68,9 @@ class UserAdmin(BaseUserAdmin):
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "last_seen_at", "date_joined", "blocked_at")}),
     )
+    readonly_fields = ["last_seen_at", "blocked_at"]
     add_fieldsets = (
         (
             None,
@@ -69,6 +91,18 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     inlines = [MembershipInline]
+
+    @admin.action(description=_("Unblock the selected accounts"))
+    def unblock(self, request, queryset):
+        done = 0
+        for user in queryset.filter(blocked_at__isnull=False):
+            try:
+                account_unblock(actor=request.user, user=user)
+            except DomainError as error:
+                self.message_user(request, f"{user}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, _("Accounts unblocked: %(count)d.") % {"count": done})
 
 
 @admin.register(Operation)

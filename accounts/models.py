@@ -39,6 +39,15 @@ class User(AbstractUser):
         default=settings.LANGUAGE_CODE,
     )
 
+    # Presence and account hygiene (accounts.presence, accounts.hygiene). Blocked (unused for
+    # too long, lifted by an administrator) is not deactivated (is_active: access withdrawn).
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+    blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+    block_reminded_at = models.DateTimeField(
+        _("reminded of blocking at"), null=True, blank=True, editable=False
+    )
+    unblocked_at = models.DateTimeField(_("unblocked at"), null=True, blank=True, editable=False)
+
     REQUIRED_FIELDS = ["email", "full_name"]
 
     class Meta:
@@ -53,6 +62,10 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.username
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
 
 
 class OperationStatus(models.TextChoices):

@@ -38,7 +38,7 @@ def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
 
 
 def user_for_token(*, secret: str) -> User | None:
-    """The active user owning a usable token with this secret, or None."""
+    """The active, unblocked user owning a usable token with this secret, or None."""
     if not secret:
         return None
     token = (
@@ -46,6 +46,6 @@ def user_for_token(*, secret: str) -> User | None:
         .filter(key_hash=token_hash(secret), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or token.user.blocked_at is not None:
         return None
     return token.user

@@ -18,6 +18,7 @@ from aircop.exceptions import DomainError
 from aircop.ratelimit import RateLimited
 from messaging.api import router as messaging_router
 from seizures.api import router as seizures_router
+from seizures.export_api import router as export_router
 from seizures.import_api import router as seizure_import_router
 from seizures.stats_api import router as statistics_router
 
@@ -37,6 +38,7 @@ api.add_router("/", seizure_import_router)  # before the register: /seizures/imp
 api.add_router("/", seizures_router)
 api.add_router("/", statistics_router)
 api.add_router("/", audit_router)
+api.add_router("/", export_router)
 
 
 KINDS = ("free_text", "alert", "response", "seizure")

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
+    "accounts.presence.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -196,6 +197,25 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The queue the tasks go to (the integration tier gives its worker a queue of its own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("AIRCOP_CELERY_QUEUE", "celery")
+# Task modules outside the apps' ``tasks.py`` (which autodiscover_tasks finds by itself).
+CELERY_IMPORTS = ["accounts.hygiene_tasks"]
+# Beat: the periodic scans. Each enqueues one idempotent task per item (see docs/architecture.md).
+AIRCOP_ALERT_REMINDER_SCAN_SECONDS = int(os.environ.get("AIRCOP_ALERT_REMINDER_SCAN_SECONDS", "60"))
+AIRCOP_DIGEST_PERIOD_MINUTES = int(os.environ.get("AIRCOP_DIGEST_PERIOD_MINUTES", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "alert-reminders": {
+        "task": "messaging.alert_reminders_enqueue",
+        "schedule": AIRCOP_ALERT_REMINDER_SCAN_SECONDS,
+    },
+    "unread-digests": {
+        "task": "messaging.digests_enqueue",
+        "schedule": AIRCOP_DIGEST_PERIOD_MINUTES * 60,
+    },
+    "account-hygiene": {"task": "accounts.account_hygiene_enqueue", "schedule": 3600},
+    "expired-exports": {"task": "seizures.export_jobs_expire", "schedule": 3600},
+}
 
 # --- E-mail -------------------------------------------------------------------
 EMAIL_BACKEND_PATH = os.environ.get(
@@ -213,6 +233,11 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
         "password": os.environ.get("DJANGO_EMAIL_PASSWORD", ""),
         "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", True),
     }
+elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
+    # One file per e-mail in a directory (the integration tier reads them).
+    MAILERS["default"]["OPTIONS"] = {
+        "file_path": os.environ.get("DJANGO_EMAIL_FILE_PATH", str(LOCAL_DIR / "mail"))
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "aircop <noreply@localhost>")
 
 # --- Authentication -------------------------------------------------------------
@@ -229,6 +254,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600
 
+# Blocked and deactivated users cannot sign in, nor keep a session (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
+# Account hygiene: an account unused this many days is blocked, after one reminder this many
+# days before.
+AIRCOP_ACCOUNT_IDLE_BLOCK_DAYS = int(os.environ.get("AIRCOP_ACCOUNT_IDLE_BLOCK_DAYS", "90"))
+AIRCOP_ACCOUNT_IDLE_REMINDER_DAYS = int(os.environ.get("AIRCOP_ACCOUNT_IDLE_REMINDER_DAYS", "10"))
+# A signed-in user's last activity (request or websocket) is written at most this often.
+AIRCOP_LAST_SEEN_EVERY_SECONDS = 60
+
 # API tokens: personal access tokens for scripts and non-browser clients.
 AIRCOP_API_TOKEN_DAYS = int(os.environ.get("AIRCOP_API_TOKEN_DAYS", "90"))
 
@@ -236,12 +270,30 @@ AIRCOP_API_TOKEN_DAYS = int(os.environ.get("AIRCOP_API_TOKEN_DAYS", "90"))
 AIRCOP_MESSAGE_BODY_MAX = 20_000
 AIRCOP_INBOX_PAGE_SIZE = 50
 AIRCOP_RESUME_BATCH = 200
+# The site's address, for the links in e-mails.
+AIRCOP_SITE_URL = os.environ.get(
+    "AIRCOP_SITE_URL",
+    f"https://{os.environ['AIRCOP_SITE_HOST']}"
+    if os.environ.get("AIRCOP_SITE_HOST")
+    else "http://127.0.0.1:8000",
+).rstrip("/")
+# Reminders of urgent Alerts not acknowledged in time: alerts older than this are left alone.
+AIRCOP_ALERT_REMINDER_WINDOW_HOURS = 24
+# Digest of unread messages: a member not seen (no request, no open websocket) since a message
+# arrived, and for at least this long, is offline.
+AIRCOP_DIGEST_OFFLINE_MINUTES = int(os.environ.get("AIRCOP_DIGEST_OFFLINE_MINUTES", "5"))
+# ... and only messages of this many last hours are news (older ones were seen, or missed).
+AIRCOP_DIGEST_LOOKBACK_HOURS = 24
 
 # Attachments: stored encrypted in a private directory (never under a static or media URL),
 # downloaded only through the authorised views.
 AIRCOP_ATTACHMENT_ROOT = Path(os.environ.get("AIRCOP_ATTACHMENT_ROOT", LOCAL_DIR / "attachments"))
 AIRCOP_ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024  # per file
 AIRCOP_MESSAGE_ATTACHMENTS_MAX_BYTES = 100 * 1024 * 1024  # per message
+# Exports built in the background: stored encrypted in a private directory, deleted after this
+# many hours.
+AIRCOP_EXPORT_ROOT = Path(os.environ.get("AIRCOP_EXPORT_ROOT", LOCAL_DIR / "exports"))
+AIRCOP_EXPORT_TTL_HOURS = int(os.environ.get("AIRCOP_EXPORT_TTL_HOURS", "24"))
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -273,10 +325,14 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
-if AIRCOP_ATTACHMENT_ROOT.resolve().is_relative_to(STATIC_ROOT.resolve()) or any(
-    AIRCOP_ATTACHMENT_ROOT.resolve().is_relative_to(Path(d).resolve()) for d in STATICFILES_DIRS
+for _private_name, _private_root in (
+    ("AIRCOP_ATTACHMENT_ROOT", AIRCOP_ATTACHMENT_ROOT),
+    ("AIRCOP_EXPORT_ROOT", AIRCOP_EXPORT_ROOT),
 ):
-    raise ImproperlyConfigured("AIRCOP_ATTACHMENT_ROOT must not be served as static files.")
+    if _private_root.resolve().is_relative_to(STATIC_ROOT.resolve()) or any(
+        _private_root.resolve().is_relative_to(Path(d).resolve()) for d in STATICFILES_DIRS
+    ):
+        raise ImproperlyConfigured(f"{_private_name} must not be served as static files.")
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from finders meanwhile
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("o/<slug:slug>/", include("messaging.urls")),
     path("seizures/import/", include("seizures.import_urls")),
     path("seizures/", include("seizures.urls")),
+    path("exports/", include("seizures.export_urls")),
     path("", include("seizures.stats_urls")),
     path("api/v1/", api.urls),
     # The admin's own login form counts in the same login limits as the site's.

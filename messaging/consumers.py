@@ -14,6 +14,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from accounts.presence import seen_is_stale, user_seen
+
 from . import delivery_marks, realtime, selectors
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -27,6 +29,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        # Presence (accounts.presence): an open socket keeps the user "seen" (the client pings
+        # every 25 s; the write is throttled), its close is the last sighting.
+        await database_sync_to_async(user_seen)(user=user)
         self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=user)
         self.group = realtime.user_group(user.pk)
         # Ids pushed on this connection: a message is never pushed twice, whether it
@@ -42,6 +47,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await database_sync_to_async(user_seen)(user=self.user, force=True)
 
     # --- from the client ---------------------------------------------------------
     async def receive_json(self, content, **kwargs):
@@ -54,6 +60,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self._resume(after)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
+            if seen_is_stale(self.user):
+                await database_sync_to_async(user_seen)(user=self.user)
         else:
             await self._error("type", "Unknown event type; expected `resume` or `ping`.")
 

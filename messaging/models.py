@@ -119,6 +119,10 @@ class Delivery(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # Background e-mail (messaging.reminders, messaging.digests): each claimed by a conditional
+    # UPDATE before sending, released if sending fails, so that a task run twice sends once.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    digested_at = models.DateTimeField(_("in a digest at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -311,3 +315,26 @@ class SearchToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} {self.field}"
+
+
+class UnreadDigest(models.Model):
+    """One e-mail digest of unread messages to one user for one period: the row is the claim,
+    so a digest task run twice for the same user and period sends one e-mail."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unread_digests"
+    )
+    period_start = models.DateTimeField(_("period"))
+    message_count = models.PositiveIntegerField(_("messages"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unread digest")
+        verbose_name_plural = _("unread digests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period_start"], name="one_digest_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.period_start:%Y-%m-%d %H:%M}"

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from .codes import Commodity, Concealment, Detection, Unit
+from .models import Seizure
 from .statistics import ColumnDimension, Pivot, RowDimension, pivot_lines
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -170,3 +174,90 @@ def pivot_xlsx(pivot: Pivot) -> bytes:
     rows = pivot_rows(pivot)
     footer = len(pivot_lines(pivot)[1])
     return _xlsx(_("Statistics"), rows, {0, *range(len(rows) - footer, len(rows))})
+
+
+# --- the register: one line per seizure, written as it is read (large exports) ----------------
+
+
+def _label(choices, value: str) -> str:
+    return str(dict(choices.choices).get(value, value)) if value else ""
+
+
+def register_rows(seizures: Iterable[Seizure]) -> Iterator[list]:
+    """The header, then one line per seizure (codes as in the import template, with labels in
+    the reader's language); the notes stay out."""
+    yield [
+        _("Seizure"),
+        _("Date and time (UTC)"),
+        _("Operation"),
+        _("Airport"),
+        _("Country"),
+        _("Commodity"),
+        _("Quantity"),
+        _("Unit"),
+        _("Currency"),
+        _("Amount"),
+        _("Value in USD"),
+        _("Concealment method"),
+        _("Detection method"),
+        _("Flight"),
+        _("Departure"),
+        _("Transit"),
+        _("Destination"),
+        _("Persons arrested"),
+        _("Nationalities"),
+        _("Companies incriminated"),
+        _("Reported by"),
+    ]
+    for s in seizures:
+        yield [
+            s.pk,
+            s.seized_at.strftime("%Y-%m-%d %H:%M"),
+            s.operation.slug if s.operation_id else "",
+            s.airport,
+            str(s.country),
+            _label(Commodity, s.commodity),
+            s.quantity,
+            _label(Unit, s.unit),
+            s.currency,
+            s.amount if s.amount is not None else "",
+            s.usd_value if s.usd_value is not None else "",
+            _label(Concealment, s.concealment),
+            _label(Detection, s.detection),
+            s.flight_number,
+            s.departure,
+            ";".join(s.transit),
+            s.destination,
+            s.persons_arrested,
+            ";".join(s.arrested_nationalities),
+            s.companies_incriminated,
+            s.reported_by.username,
+        ]
+
+
+def write_csv(rows: Iterable[list], out: BinaryIO) -> int:
+    """Write ``rows`` as UTF-8 CSV (with a BOM) to ``out``; the number of lines after the
+    header."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
+    count = -1
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+        count += 1
+    text.flush()
+    text.detach()
+    return max(count, 0)
+
+
+def write_xlsx(title: str, rows: Iterable[list], out: BinaryIO) -> int:
+    """Write ``rows`` to ``out`` as a one-sheet workbook (openpyxl's write-only mode: memory
+    stays flat whatever the number of lines); the number of lines after the header."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    count = -1
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+        count += 1
+    book.save(out)
+    return max(count, 0)

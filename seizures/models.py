@@ -186,3 +186,83 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class ExportKind(models.TextChoices):
+    RESULTS = "results", _("Operation results")
+    REGISTER = "register", _("Seizure register")
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
+class ExportError(models.TextChoices):
+    FORBIDDEN = "forbidden", _("You can no longer see what this export contains.")
+    FAILED = "failed", _("The export could not be built.")
+    INTERRUPTED = "interrupted", _("The export was interrupted.")
+
+
+class ExportJob(models.Model):
+    """An export built in the background: the results of an operation or the register (with its
+    filters), for the user who asked, in that user's language. The file is stored encrypted
+    outside any public URL and deleted when it expires."""
+
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    kind = models.CharField(_("export"), max_length=10, choices=ExportKind.choices)
+    format = models.CharField(_("format"), max_length=4, choices=ExportFormat.choices)
+    operation = models.ForeignKey(
+        Operation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("operation"),
+    )
+    # The register's filters (seizures.register.RegisterFilters, dates as ISO strings).
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    storage_name = models.CharField(max_length=64, blank=True, editable=False)
+    error = models.CharField(_("error"), max_length=20, choices=ExportError.choices, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.format} ({self.get_status_display()})"
+
+    @property
+    def filename(self) -> str:
+        stamp = (self.finished_at or self.created_at).strftime("%Y%m%d-%H%M")
+        name = f"{self.operation.slug}-results" if self.operation_id else "seizure-register"
+        return f"{name}-{stamp}.{self.format}"
