@@ -6,7 +6,8 @@ pending job with a conditional UPDATE (a second run does nothing), computes the 
 requester, in the requester's language, through the same selectors as the pages, writes it
 encrypted (``crypto.encrypt_stream``, bound to the job) under ``AIRCOP_EXPORT_ROOT``, marks it
 ready with its expiry and writes the ``results.exported`` or ``register.exported`` audit row
-in one transaction. A transient failure puts the job back to pending and the task retries; any other failure marks it failed.
+in one transaction. A transient failure puts the job back to pending and the task retries; any
+other failure marks it failed.
 ``export_jobs_expire`` deletes the files of expired exports.
 """
 
