@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import manage_views, views
 from .forms import PasswordChangeForm
 
 app_name = "accounts"
@@ -35,4 +35,5 @@ urlpatterns = [
     path("operations/", views.operations, name="operations"),
     path("operations/<slug:slug>/leave/", views.operation_leave, name="leave"),
     path("language/", views.set_language, name="set_language"),
+    path("invitation/<str:secret>/", manage_views.invitation, name="invitation_accept"),
 ]

@@ -8,6 +8,7 @@ from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
 from accounts.auth import ApiBearerAuth
+from accounts.manage_api import router as manage_router
 from aircop.exceptions import DomainError
 from messaging.api import router as messaging_router
 from seizures.api import router as seizures_router
@@ -24,6 +25,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", accounts_router)
+api.add_router("/", manage_router)
 api.add_router("/", messaging_router)
 api.add_router("/", seizure_import_router)  # before the register: /seizures/import
 api.add_router("/", seizures_router)

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "messaging.context_processors.unread",
+                "accounts.context_processors.administration",
             ],
         },
     },
@@ -172,6 +174,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Operations become active on their start date and are closed after their end date.
+    "operations-advance": {
+        "task": "accounts.operations_advance",
+        "schedule": crontab(minute="*/15"),
+    },
+}
 
 # --- E-mail -------------------------------------------------------------------
 EMAIL_BACKEND_PATH = os.environ.get(
@@ -276,3 +285,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Operation administration --------------------------------------------------------
+AIRCOP_INVITATION_HOURS = 72  # an invitation link is valid this long, and once
+AIRCOP_MEMBER_IMPORT_MAX_ROWS = 5000
