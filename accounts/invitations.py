@@ -95,6 +95,7 @@ def invitation_create(
         preferred_language=language,
         key_hash=_hash(secret),
         invited_by=actor,
+        created_at=now,
         expires_at=now + timedelta(hours=settings.AIRCOP_INVITATION_HOURS),
     )
     audit_record(
