@@ -228,31 +228,7 @@ def member_add(request, slug: str, payload: MemberIn):
     return Status(201, _member_out(membership))
 
 
-@router.patch(
-    "/manage/operations/{slug}/members/{username}",
-    response=MemberOut,
-    summary="Change a member's role (takes effect at once)",
-)
-def member_role(request, slug: str, username: str, payload: RoleIn):
-    operation = selectors.operation_to_administer(user=request.auth, slug=slug)
-    membership = selectors.member_of(operation=operation, username=username)
-    return _member_out(
-        membership_change_role(actor=request.auth, membership=membership, role=payload.role)
-    )
-
-
-@router.delete(
-    "/manage/operations/{slug}/members/{username}",
-    response={204: None},
-    summary="Remove a member (access ends at once: pages, API, websocket)",
-)
-def member_remove(request, slug: str, username: str):
-    operation = selectors.operation_to_administer(user=request.auth, slug=slug)
-    membership = selectors.member_of(operation=operation, username=username)
-    membership_remove(actor=request.auth, membership=membership)
-    return Status(204, None)
-
-
+# Declared before `members/{username}`, which would otherwise match `members/import`.
 @router.post(
     "/manage/operations/{slug}/members/import",
     response={201: AddedOut, 400: ImportRefusedOut},
@@ -279,6 +255,31 @@ def members_import_csv(request, slug: str, file: File[UploadedFile]):
             },
         )
     return Status(201, {"added": len(added)})
+
+
+@router.patch(
+    "/manage/operations/{slug}/members/{username}",
+    response=MemberOut,
+    summary="Change a member's role (takes effect at once)",
+)
+def member_role(request, slug: str, username: str, payload: RoleIn):
+    operation = selectors.operation_to_administer(user=request.auth, slug=slug)
+    membership = selectors.member_of(operation=operation, username=username)
+    return _member_out(
+        membership_change_role(actor=request.auth, membership=membership, role=payload.role)
+    )
+
+
+@router.delete(
+    "/manage/operations/{slug}/members/{username}",
+    response={204: None},
+    summary="Remove a member (access ends at once: pages, API, websocket)",
+)
+def member_remove(request, slug: str, username: str):
+    operation = selectors.operation_to_administer(user=request.auth, slug=slug)
+    membership = selectors.member_of(operation=operation, username=username)
+    membership_remove(actor=request.auth, membership=membership)
+    return Status(204, None)
 
 
 @router.post(
