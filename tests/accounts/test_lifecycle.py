@@ -92,7 +92,7 @@ def test_a_planned_operation_whose_dates_passed_is_closed_directly(planned):
 
 
 def test_the_scheduled_task_is_idempotent(planned):
-    operation, *_ = planned
+    _operation, *_ = planned
     with at(date(2026, 12, 10)):
         first = operations_advance_task.delay().get()
         second = operations_advance_task.delay().get()
@@ -119,7 +119,7 @@ def test_the_beat_schedule_runs_the_lifecycle_task(settings):
 
 
 def test_sending_works_while_active_and_is_refused_once_closed_by_date(planned):
-    operation, ocu, officer = planned
+    operation, ocu, _officer = planned
     with at(date(2026, 12, 12)):
         operations_advance()
         operation.refresh_from_db()
@@ -134,7 +134,7 @@ def test_sending_works_while_active_and_is_refused_once_closed_by_date(planned):
 
 
 def test_a_closed_operation_refuses_messages_on_the_page_and_the_api(client, planned):
-    operation, ocu, officer = planned
+    operation, ocu, _officer = planned
     with at(date(2026, 12, 20)):
         operations_advance()
         client.force_login(ocu.user)
@@ -177,9 +177,7 @@ def test_a_closed_operation_takes_no_new_seizure(planned):
         operations_advance()
         operation.refresh_from_db()
         with pytest.raises(Conflict) as refused:
-            seizure_create(
-                reported_by=officer.user, operation=operation, data=seizure_input()
-            )
+            seizure_create(reported_by=officer.user, operation=operation, data=seizure_input())
     assert refused.value.code == "operation_closed"
     assert not Seizure.objects.exists()
 

@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 def people():
     return {
         "diallo": UserFactory(username="diallo", email="diallo@example.org", country="SN"),
-        "silva": UserFactory(
-            username="silva", email="silva@example.org", country="", airport=""
-        ),
+        "silva": UserFactory(username="silva", email="silva@example.org", country="", airport=""),
         "martin": UserFactory(username="martin", email="Martin@Example.org", country="FR"),
     }
 

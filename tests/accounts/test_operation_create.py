@@ -96,9 +96,7 @@ def test_a_duplicate_slug_is_refused(client, admin, frozen):
     client.force_login(admin)
     response = client.post(reverse("manage:operation_new"), form_data())
     assert response.status_code == 400
-    assert response.context["form"].errors["slug"] == [
-        "Another operation already uses this slug."
-    ]
+    assert response.context["form"].errors["slug"] == ["Another operation already uses this slug."]
     assert Operation.objects.count() == 1
 
 
@@ -135,9 +133,7 @@ def test_only_administrators_create_operations(client, ocu):
     client.force_login(ocu.user)
     assert client.get(reverse("manage:operation_new")).status_code == 404
     assert client.post(reverse("manage:operation_new"), form_data()).status_code == 404
-    api = client.post(
-        "/api/v1/manage/operations", api_payload(), content_type="application/json"
-    )
+    api = client.post("/api/v1/manage/operations", api_payload(), content_type="application/json")
     assert api.status_code == 404
     assert not Operation.objects.filter(slug="cocair-7").exists()
 
