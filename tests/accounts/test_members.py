@@ -195,3 +195,17 @@ def test_the_api_lists_adds_and_removes_members(client, cocair, ocu, officer):
     assert bad_role.json()["field"] == "role"
     assert client.delete("/api/v1/manage/operations/cocair/members/newcomer").status_code == 204
     assert client.delete("/api/v1/manage/operations/cocair/members/newcomer").status_code == 404
+
+
+def test_the_administration_list_shows_what_each_one_administers(client, cocair, ocu, admin):
+    archived = OperationFactory(slug="cocair-5", status=OperationStatus.ARCHIVED)
+    member(archived, Role.OCU, username="ocu5", email="ocu5@example.org")
+    Membership.objects.create(user=ocu.user, operation=archived, role=Role.OCU)
+    client.force_login(ocu.user)
+    assert [o.slug for o in client.get(reverse("manage:operations")).context["operations"]] == [
+        "cocair"
+    ]
+    client.force_login(admin)
+    page = client.get(reverse("manage:operations"))
+    assert {o.slug for o in page.context["operations"]} == {"cocair", "cocair-5"}
+    assert reverse("manage:operation_new") in page.content.decode()
