@@ -24,9 +24,8 @@ def administered_operations(*, user: User) -> QuerySet[Operation]:
     ).order_by("-start_date", "name")
     if user.is_staff:
         return operations
-    return operations.filter(
-        memberships__user=user, memberships__active=True, memberships__role=Role.OCU
-    ).exclude(status=OperationStatus.ARCHIVED)
+    led = Membership.objects.filter(user=user, active=True, role=Role.OCU).values("operation_id")
+    return operations.filter(pk__in=led).exclude(status=OperationStatus.ARCHIVED)
 
 
 def may_administer(*, user: User) -> bool:

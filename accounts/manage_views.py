@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from aircop.exceptions import DomainError
@@ -270,7 +271,11 @@ def member_import(request, slug):
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash.success(request, _("%(count)s members added.") % {"count": len(added)})
+            flash.success(
+                request,
+                ngettext("%(count)s member added.", "%(count)s members added.", len(added))
+                % {"count": len(added)},
+            )
             return redirect("manage:operation", slug=slug)
     return _operation_page(
         request, operation, status=400, import_form=form, import_errors=import_errors

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from aircop.exceptions import DomainError
 
@@ -44,7 +45,12 @@ class MemberImportError(DomainError):
 
     def __init__(self, errors: list[RowError]):
         super().__init__(
-            _("Nothing was added: %(count)s error(s) in the file.") % {"count": len(errors)},
+            ngettext(
+                "Nothing was added: %(count)s error in the file.",
+                "Nothing was added: %(count)s errors in the file.",
+                len(errors),
+            )
+            % {"count": len(errors)},
             field="file",
             code="invalid_rows",
         )

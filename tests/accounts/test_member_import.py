@@ -81,7 +81,7 @@ def test_one_bad_row_adds_nobody_and_every_bad_row_is_listed(client, ocu, office
     assert "Unknown user: ghost." in page
     assert "Unknown role “captain”" in page
     assert "Unknown country code: XX." in page
-    assert "Nothing was added: 8 error(s) in the file." in page
+    assert "Nothing was added: 8 errors in the file." in page
     # Nothing half-done: not even the good row, no posting changed, no audit row.
     assert set(Membership.objects.values_list("user__username", flat=True)) == {"ocu", "officer"}
     assert str(User.objects.get(username="martin").country) == "FR"

@@ -201,10 +201,10 @@ def test_the_administration_list_shows_what_each_one_administers(client, cocair,
     archived = OperationFactory(slug="cocair-5", status=OperationStatus.ARCHIVED)
     member(archived, Role.OCU, username="ocu5", email="ocu5@example.org")
     Membership.objects.create(user=ocu.user, operation=archived, role=Role.OCU)
+    member(cocair, Role.OFFICER, username="officer1", email="o1@example.org")
     client.force_login(ocu.user)
-    assert [o.slug for o in client.get(reverse("manage:operations")).context["operations"]] == [
-        "cocair"
-    ]
+    listed = client.get(reverse("manage:operations")).context["operations"]
+    assert [(o.slug, o.member_count) for o in listed] == [("cocair", 2)]
     client.force_login(admin)
     page = client.get(reverse("manage:operations"))
     assert {o.slug for o in page.context["operations"]} == {"cocair", "cocair-5"}
