@@ -125,7 +125,7 @@ def invitation_accept(*, secret: str, username: str, password: str) -> User:
     """Create the invitee's account with this password and make it a member; the link is then
     spent. An unknown, used or expired link is refused."""
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("operation", "invited_by")
         .filter(key_hash=_hash(secret or ""))
         .first()

@@ -98,7 +98,7 @@ def membership_add(*, actor: User, operation: Operation, user: User, role: str) 
 
 def _locked_active(membership: Membership) -> Membership:
     locked = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("user", "operation")
         .filter(pk=membership.pk, active=True)
         .first()

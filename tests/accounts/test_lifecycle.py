@@ -94,8 +94,8 @@ def test_a_planned_operation_whose_dates_passed_is_closed_directly(planned):
 def test_the_scheduled_task_is_idempotent(planned):
     _operation, *_ = planned
     with at(date(2026, 12, 10)):
-        first = operations_advance_task.delay().get()
-        second = operations_advance_task.delay().get()
+        first = operations_advance_task.apply().get()
+        second = operations_advance_task.apply().get()
     assert first == [{"slug": "cocair-7", "from": "planned", "to": "active"}]
     assert second == []
     assert AuditEvent.objects.filter(action="operation.status_changed").count() == 1
