@@ -114,8 +114,11 @@ def invitation_create(
         "hours": settings.AIRCOP_INVITATION_HOURS,
         "role": invitation.get_role_display,
     }
+    # robust: a mail server failure is logged, never a 500 after the invitation committed (a
+    # new invitation to the same address supersedes this one).
     transaction.on_commit(
-        lambda: mail_user(invitee, template="accounts/email/invitation", context=context, to=email)
+        lambda: mail_user(invitee, template="accounts/email/invitation", context=context, to=email),
+        robust=True,
     )
     return invitation
 
