@@ -6,7 +6,7 @@ from modeltranslation.admin import TranslationAdmin
 from aircop.exceptions import DomainError
 
 from .hygiene import account_unblock
-from .models import ApiToken, AuditEvent, Membership, Operation, User
+from .models import ApiToken, AuditEvent, Invitation, Membership, Operation, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -166,4 +166,21 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made on the operation's administration page."""
+
+    list_display = ["email", "operation", "role", "invited_by", "created_at", "expires_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "full_name", "operation__slug"]
+    readonly_fields = [f.name for f in Invitation._meta.fields if f.name != "key_hash"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

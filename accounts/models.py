@@ -92,6 +92,16 @@ class Operation(models.Model):
     ack_minutes_normal = models.PositiveSmallIntegerField(
         _("acknowledgement deadline for normal alerts (minutes)"), default=120
     )
+    countries = CountryField(_("participating countries"), multiple=True, blank=True)
+    airports = models.JSONField(_("participating airports"), default=list, blank=True)
+    created_from = models.ForeignKey(
+        "self",
+        verbose_name=_("created from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -141,6 +151,50 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.operation} · {self.get_role_display()}"
+
+
+class Invitation(models.Model):
+    """An invitation by e-mail to join an operation: a one-time link to set a password.
+
+    Only a SHA-256 hash of the link's secret is stored. Used once (``accepted_at``) or never
+    after ``expires_at``; a newer invitation to the same address supersedes it."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    full_name = models.CharField(_("full name"), max_length=150)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OFFICER)
+    country = CountryField(_("country"), blank=True)
+    airport = models.CharField(_("airport"), max_length=3, blank=True, choices=airport_choices)
+    preferred_language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["operation", "email"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.operation}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
 
 
 class ApiToken(models.Model):

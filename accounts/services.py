@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from aircop.exceptions import DomainError, NotFound
 
 from .audit import audit_record
+from .events import operation_revoked_on_commit
 from .models import ApiToken, Membership, User
 from .tokens import token_display_prefix, token_generate, token_hash
 
@@ -68,6 +69,7 @@ def membership_leave(*, membership: Membership) -> Membership:
         operation=membership.operation,
         target=membership,
     )
+    operation_revoked_on_commit(user_ids=[membership.user_id], slug=membership.operation.slug)
     return membership
 
 

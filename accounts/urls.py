@@ -3,7 +3,7 @@ from django.urls import path, reverse_lazy
 
 from aircop.ratelimit import limit_page
 
-from . import views
+from . import manage_views, views
 from .forms import PasswordChangeForm
 
 app_name = "accounts"
@@ -39,4 +39,5 @@ urlpatterns = [
     path("operations/", views.operations, name="operations"),
     path("operations/<slug:slug>/leave/", views.operation_leave, name="leave"),
     path("language/", views.set_language, name="set_language"),
+    path("invitation/<str:secret>/", manage_views.invitation, name="invitation_accept"),
 ]

@@ -14,6 +14,7 @@ from ninja.security import django_auth
 from accounts.api import router as accounts_router
 from accounts.audit.api import router as audit_router
 from accounts.auth import ApiBearerAuth
+from accounts.manage_api import router as manage_router
 from aircop.exceptions import DomainError
 from aircop.ratelimit import RateLimited
 from messaging.api import router as messaging_router
@@ -33,6 +34,7 @@ api = NinjaAPI(
 )
 logger = logging.getLogger(__name__)
 api.add_router("/", accounts_router)
+api.add_router("/", manage_router)
 api.add_router("/", messaging_router)
 api.add_router("/", seizure_import_router)  # before the register: /seizures/import
 api.add_router("/", seizures_router)

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "messaging.context_processors.unread",
+                "accounts.context_processors.administration",
             ],
         },
     },
@@ -215,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "account-hygiene": {"task": "accounts.account_hygiene_enqueue", "schedule": 3600},
     "expired-exports": {"task": "seizures.export_jobs_expire", "schedule": 3600},
+    # Operations become active on their start date and are closed after their end date.
+    "operations-advance": {
+        "task": "accounts.operations_advance",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -392,3 +399,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Operation administration --------------------------------------------------------
+AIRCOP_INVITATION_HOURS = 72  # an invitation link is valid this long, and once
+AIRCOP_MEMBER_IMPORT_MAX_ROWS = 5000

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("accounts.audit.urls")),
+    path("manage/", include("accounts.manage_urls")),
     path("o/<slug:slug>/", include("messaging.urls")),
     path("seizures/import/", include("seizures.import_urls")),
     path("seizures/", include("seizures.urls")),

@@ -8,6 +8,7 @@ schemas: docs/architecture.md ("Websocket events").
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from channels.db import database_sync_to_async
@@ -19,7 +20,11 @@ from accounts.presence import seen_is_stale, user_seen
 from . import delivery_marks, realtime, selectors
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_ACCESS_CHANGED = 4403  # removed from an operation: the client reconnects afresh
 RECENT_IDS = 2000
+# The operations a connection may hear of are read again from the database when older than
+# this, before an event is delivered: a removal takes effect even if its event was lost.
+MEMBERSHIP_RECHECK_SECONDS = 1.0
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -32,7 +37,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # Presence (accounts.presence): an open socket keeps the user "seen" (the client pings
         # every 25 s; the write is throttled), its close is the last sighting.
         await database_sync_to_async(user_seen)(user=user)
-        self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=user)
+        await self._reload_operations()
         self.group = realtime.user_group(user.pk)
         # Ids pushed on this connection: a message is never pushed twice, whether it
         # arrives live, by replay, or both while a resume is running.
@@ -68,8 +73,20 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, field: str, detail: str):
         await self.send_json({"type": "error", "field": field, "detail": detail})
 
-    async def _resume(self, after: int):
+    async def _reload_operations(self) -> None:
         self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=self.user)
+        self.operations_read_at = time.monotonic()
+
+    async def _may_hear_of(self, operation: str) -> bool:
+        """Whether this user is (still) an active member of ``operation``: the cached set,
+        read again when stale, or when the operation is missing (joined since)."""
+        stale = time.monotonic() - self.operations_read_at >= MEMBERSHIP_RECHECK_SECONDS
+        if stale or operation not in self.operations:
+            await self._reload_operations()
+        return operation in self.operations
+
+    async def _resume(self, after: int):
+        await self._reload_operations()
         batch = settings.AIRCOP_RESUME_BATCH
         replayed = 0
         last = after
@@ -91,23 +108,31 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the channel layer -----------------------------------------------------
     async def message_new(self, event):
-        operation = event["operation"]
-        if operation not in self.operations:
-            # Joined since connect? Check once against the database before dropping.
-            self.operations = await database_sync_to_async(selectors.operation_slugs_of)(
-                user=self.user
-            )
-            if operation not in self.operations:
-                return
-        await self._push(event, replay=False)
+        if await self._may_hear_of(event["operation"]):
+            await self._push(event, replay=False)
 
     async def delivery_read(self, event):
-        if event["operation"] in self.operations:
+        if await self._may_hear_of(event["operation"]):
             await self.send_json(event)
 
     async def delivery_acknowledged(self, event):
-        if event["operation"] in self.operations:
+        if await self._may_hear_of(event["operation"]):
             await self.send_json(event)
+
+    # --- access changes (accounts.events) -------------------------------------------------
+    async def operation_revoked(self, event):
+        """Removed from an operation (or it was archived): tell the client, then close; the
+        client reconnects and its new ``hello`` no longer lists the operation."""
+        self.operations.discard(event["operation"])
+        await self.send_json(event)
+        await self.close(code=CLOSE_ACCESS_CHANGED)
+
+    async def membership_changed(self, event):
+        if await self._may_hear_of(event["operation"]):
+            await self.send_json(event)
+
+    async def user_deactivated(self, event):
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     # --- helpers ----------------------------------------------------------------------
     async def _push(self, event: dict, *, replay: bool) -> bool:

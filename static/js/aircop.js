@@ -471,6 +471,13 @@
         var event = JSON.parse(e.data);
         if (event.type === "message.new") onMessage(event);
         else if (event.type === "resume.done") setUnread(event.unread || {});
+        else if (event.type === "operation.revoked") {
+          // No longer a member of this page's operation: go home (the server closes and the
+          // client reconnects for the remaining operations).
+          if (event.operation === document.body.dataset.operation) location.assign("/");
+        } else if (event.type === "membership.changed") {
+          if (event.operation === document.body.dataset.operation) location.reload();
+        }
         else if (event.type === "delivery.read" || event.type === "delivery.acknowledged") {
           // The recipient's own tabs, and for an Alert its sender and the OCUs (follow-up board):
           // only the recipient's own counters change.
