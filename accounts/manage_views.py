@@ -328,7 +328,7 @@ def invitation(request, secret):
         except DomainError as error:
             _form_error(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             flash.success(
                 request,
                 _("Welcome to %(operation)s.") % {"operation": pending.operation},
