@@ -8,6 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and operations")
 
     def ready(self):
+        from . import sessions  # noqa: F401 (stamps every login's session)
+
         if settings.PRODUCTION:
             # Production refuses to start without its encryption keys (ImproperlyConfigured),
             # rather than failing on the first message.

@@ -1,4 +1,5 @@
-"""Authentication at the edges: Bearer tokens for the API and the websocket, Origin checks.
+"""Authentication at the edges: Bearer tokens for the API and the websocket, the session rules
+on the websocket, Origin checks.
 
 Browsers use the session cookie; scripts and non-browser clients send
 ``Authorization: Bearer <token>``. A websocket handshake that carries an
@@ -10,10 +11,12 @@ Bearer token, which a cross-site page cannot attach.
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator, OriginValidator
 from django.contrib.auth.models import AnonymousUser
 from ninja.security import HttpBearer
 
+from . import sessions
 from .selectors import user_for_token
 from .services import api_token_touch
 from .tokens import token_hash
@@ -56,6 +59,28 @@ class WebsocketBearerAuthMiddleware:
             user = await sync_to_async(user_for_token)(secret=secret)
             scope = dict(scope, user=user or AnonymousUser(), auth_method="token")
         return await self.application(scope, receive, send)
+
+
+class WebsocketSessionPolicyMiddleware:
+    """A user from the session cookie counts only while the session is verified by a second
+    factor and neither idle nor too old (``accounts.sessions``, as for every page); otherwise
+    the socket is anonymous and the consumer refuses it (4401). Inside AuthMiddlewareStack."""
+
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        user = scope.get("user")
+        signed_in = user is not None and user.is_authenticated
+        if signed_in and not await database_sync_to_async(_session_is_live)(scope["session"], user):
+            scope = dict(scope, user=AnonymousUser())
+        return await self.application(scope, receive, send)
+
+
+def _session_is_live(session, user) -> bool:
+    return (
+        sessions.session_is_verified(session, user) and sessions.session_end_reason(session) is None
+    )
 
 
 class BearerAwareOriginValidator(OriginValidator):

@@ -1,19 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import login_views, views
 from .forms import PasswordChangeForm
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", login_views.PasswordLoginView.as_view(), name="login"),
+    path("login/code/", login_views.second_factor, name="second_factor"),
+    path("login/enrol/", login_views.enrol, name="enrol"),
+    path("recovery-codes/", login_views.recovery_codes_renew, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.login_views import admin_login
 from accounts.views import home
 
 from .api import api
@@ -13,5 +14,6 @@ urlpatterns = [
     path("seizures/", include("seizures.urls")),
     path("", include("seizures.stats_urls")),
     path("api/v1/", api.urls),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ import pytest
 
 from accounts.models import Role
 from tests.factories import PASSWORD, OperationFactory, member
+from tests.otp import totp_device, unused_totp_code
 
 # Playwright's sync API runs an asyncio loop in this thread; the ORM calls the tests make
 # between browser steps are plain synchronous calls and safe here.
@@ -66,13 +67,20 @@ def new_page(playwright_browser, asgi_server) -> Iterator[Callable]:
 
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the real login form, as a person would."""
+    """Sign in through the real login form and its second step, as a person would: the
+    user's authenticator (created when missing) gives the code."""
     from playwright.sync_api import expect
 
+    from accounts.models import User
+
+    device = totp_device(User.objects.get(username=username))
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url("**/accounts/login/code/")
+    page.get_by_label("Code", exact=True).fill(unused_totp_code(device))
+    page.get_by_role("button", name="Verify").click()
     expect(page).not_to_have_url("**/accounts/login/**")
 
 
