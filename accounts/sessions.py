@@ -59,6 +59,16 @@ def session_end_reason(session, *, now: int | None = None) -> SessionEnd | None:
     return None
 
 
+def session_ends_at(session) -> int | None:
+    """When this session will end if nothing happens (epoch seconds), or None if it has."""
+    if session_end_reason(session) is not None:
+        return None
+    return min(
+        session[LOGIN_AT_KEY] + settings.AIRCOP_SESSION_ABSOLUTE_SECONDS,
+        session[LAST_SEEN_KEY] + settings.AIRCOP_SESSION_IDLE_SECONDS,
+    )
+
+
 def session_touch(session, *, now: int | None = None) -> None:
     """Record activity (written when the last record is more than a minute old)."""
     now = _now() if now is None else now

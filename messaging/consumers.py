@@ -8,11 +8,14 @@ schemas: docs/architecture.md ("Websocket events").
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+
+from accounts.auth import websocket_session_watch
 
 from . import delivery_marks, realtime, selectors
 
@@ -35,11 +38,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.pushed_set: set[int] = set()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # A socket opened with the session cookie closes when the session ends.
+        self.session_watch = asyncio.create_task(
+            websocket_session_watch(self.scope, lambda: self.close(code=CLOSE_UNAUTHENTICATED))
+        )
         await self.send_json(
             {"type": "hello", "user": user.username, "operations": sorted(self.operations)}
         )
 
     async def disconnect(self, code):
+        if hasattr(self, "session_watch"):
+            self.session_watch.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -181,3 +181,40 @@ async def test_websocket_refuses_an_idle_session(officer):
         key = await database_sync_to_async(_session_of)(Client.force_login, officer)
         clock.shift(timedelta(minutes=31))
         assert await ws_connect(key) == (False, 4401)
+
+
+async def _open(key):
+    from aircop.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[(b"cookie", f"sessionid={key}".encode()), (b"origin", b"http://localhost")],
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    return communicator
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_websocket_closes_when_its_session_times_out(officer, settings):
+    settings.AIRCOP_SESSION_IDLE_SECONDS = 2
+    key = await database_sync_to_async(_session_of)(Client.force_login, officer)
+    ws = await _open(key)
+    assert await ws.receive_output(timeout=15) == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_websocket_closes_after_a_logout_in_another_tab(officer, monkeypatch):
+    monkeypatch.setattr("accounts.auth.WEBSOCKET_SESSION_CHECK_SECONDS", 1)
+    key = await database_sync_to_async(_session_of)(Client.force_login, officer)
+    ws = await _open(key)
+
+    def log_out():
+        tab = Client()
+        tab.cookies["sessionid"] = key
+        tab.post(reverse("accounts:logout"))
+
+    await database_sync_to_async(log_out)()
+    assert await ws.receive_output(timeout=15) == {"type": "websocket.close", "code": 4401}
