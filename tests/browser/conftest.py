@@ -70,18 +70,28 @@ def new_page(playwright_browser, asgi_server) -> Iterator[Callable]:
 def log_in(page, username: str, password: str = PASSWORD) -> None:
     """Sign in through the real login form and its second step, as a person would: the
     user's authenticator (created when missing) gives the code."""
-    from playwright.sync_api import expect
 
     from accounts.models import User
 
-    device = totp_device(User.objects.get(username=username))
+    totp_device(User.objects.get(username=username))
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    enter_second_factor(page, username)
+
+
+def enter_second_factor(page, username: str) -> None:
+    """The login's second step, after the password, in any language: the code of the user's
+    authenticator (which must exist before the password step, else the app enrols)."""
+    from playwright.sync_api import expect
+
+    from accounts.models import User
+
     expect(page).to_have_url(re.compile(r"/accounts/login/code/$"))
-    page.get_by_label("Code", exact=True).fill(unused_totp_code(device))
-    page.get_by_role("button", name="Verify").click()
+    device = totp_device(User.objects.get(username=username))
+    page.locator("#id_code").fill(unused_totp_code(device))
+    page.locator("#main form button[type=submit]").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
