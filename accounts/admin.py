@@ -1,12 +1,23 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from modeltranslation.admin import TranslationAdmin
 
 from aircop.exceptions import DomainError
 
+from . import two_factor
 from .hygiene import account_unblock
 from .models import ApiToken, AuditEvent, Invitation, Membership, Operation, User
+
+# django-otp's own admin pages would show an administrator every user's TOTP secret (as a QR
+# code): second factors are only reset here (UserAdmin's action), never read.
+for _otp_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_otp_model):
+        admin.site.unregister(_otp_model)
 
 
 class MembershipInline(admin.TabularInline):
@@ -44,9 +55,10 @@ class UserAdmin(BaseUserAdmin):
         "blocked_at",
         "last_seen_at",
         "is_staff",
+        "second_factor",
     ]
     list_filter = ["is_active", BlockedFilter, "is_staff", "agency", "country"]
-    actions = ["unblock"]
+    actions = ["unblock", "reset_second_factor"]
     search_fields = ["username", "full_name", "email", "airport"]
     ordering = ["username"]
     fieldsets = (
@@ -103,6 +115,37 @@ class UserAdmin(BaseUserAdmin):
             else:
                 done += 1
         self.message_user(request, _("Accounts unblocked: %(count)d.") % {"count": done})
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+            )
+        )
+
+    @admin.display(boolean=True, description=_("second factor"), ordering="has_totp")
+    def second_factor(self, obj):
+        return obj.has_totp
+
+    @admin.action(
+        description=_("Reset the second factor (set up again at the next login)"),
+        permissions=["change"],
+    )
+    def reset_second_factor(self, request, queryset):
+        users = list(queryset)
+        for user in users:
+            two_factor.second_factor_reset(actor=request.user, user=user)
+        self.message_user(
+            request,
+            ngettext(
+                "Second factor reset for %(count)d user: they set it up again at the next login.",
+                "Second factor reset for %(count)d users: they set it up again at the next login.",
+                len(users),
+            )
+            % {"count": len(users)},
+        )
 
 
 @admin.register(Operation)

@@ -11,6 +11,8 @@ class AccountsConfig(AppConfig):
         from .audit import login as login_audit
 
         login_audit.connect()
+        from . import sessions  # noqa: F401 (stamps every login's session)
+
         if settings.PRODUCTION:
             # Production refuses to start without its encryption keys (ImproperlyConfigured),
             # rather than failing on the first message.

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages as flash
-from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from aircop.exceptions import DomainError
 
+from . import login_flow
 from . import manage_selectors as selectors
 from .deactivation import user_deactivate
 from .invitations import invitation_accept, invitation_create
@@ -312,6 +313,7 @@ def user_deactivate_view(request, username):
     return redirect("manage:users")
 
 
+@login_not_required
 def invitation(request, secret):
     """The invitee's page: choose a username and a password, join the operation."""
     pending = selectors.invitation_for_secret(secret=secret)
@@ -328,12 +330,18 @@ def invitation(request, secret):
         except DomainError as error:
             _form_error(form, error)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            # The password is set: the login goes on with the second factor (enrolment first).
+            user.backend = "accounts.backends.AccountBackend"
+            login_flow.pending_start(
+                request,
+                user=user,
+                next_url=reverse("messaging:inbox", args=[pending.operation.slug]),
+            )
             flash.success(
                 request,
                 _("Welcome to %(operation)s.") % {"operation": pending.operation},
             )
-            return redirect("messaging:inbox", slug=pending.operation.slug)
+            return redirect("accounts:second_factor")
     status = 400 if request.method == "POST" else 200
     with translation.override(pending.preferred_language):  # the language the inviter chose
         return render(

@@ -3,21 +3,16 @@ from django.urls import path, reverse_lazy
 
 from aircop.ratelimit import limit_page
 
-from . import manage_views, views
+from . import login_views, manage_views, views
 from .forms import PasswordChangeForm
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        limit_page("login")(
-            auth_views.LoginView.as_view(
-                template_name="accounts/login.html", redirect_authenticated_user=True
-            )
-        ),
-        name="login",
-    ),
+    path("login/", limit_page("login")(login_views.PasswordLoginView.as_view()), name="login"),
+    path("login/code/", login_views.second_factor, name="second_factor"),
+    path("login/enrol/", login_views.enrol, name="enrol"),
+    path("recovery-codes/", login_views.recovery_codes_renew, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",

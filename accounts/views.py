@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
+from django_otp.decorators import otp_required
 
 from aircop.exceptions import DomainError
 from aircop.ratelimit import limit_page
 
-from . import selectors, services
+from . import selectors, services, two_factor
 from .forms import ApiTokenForm, ProfileForm
 
 
@@ -75,15 +76,17 @@ def _profile_page(request, *, form, token_form, new_secret=None, status=200):
             "tokens": selectors.api_tokens_of(user=request.user),
             "memberships": selectors.memberships_of(user=request.user),
             "new_secret": new_secret,
+            "recovery_codes_left": two_factor.recovery_codes_left(user=request.user),
         },
         status=status,
     )
 
 
-@login_required
+@otp_required(if_configured=False)
 @require_POST
 @limit_page("api_token_create")
 def token_create(request):
+    """A token is a standing credential: only a session verified by a second factor makes one."""
     token_form = ApiTokenForm(request.POST)
     if token_form.is_valid():
         try:
@@ -117,6 +120,7 @@ def token_revoke(request, token_id):
     return redirect("accounts:profile")
 
 
+@login_not_required
 @require_POST
 def set_language(request):
     """Django's set_language, remembering the choice in a signed-in user's profile."""

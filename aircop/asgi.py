@@ -10,14 +10,22 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from accounts.auth import WebsocketBearerAuthMiddleware, websocket_origin_validator  # noqa: E402
+from accounts.auth import (  # noqa: E402
+    WebsocketBearerAuthMiddleware,
+    WebsocketSessionPolicyMiddleware,
+    websocket_origin_validator,
+)
 from messaging.websocket_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": websocket_origin_validator(
-            AuthMiddlewareStack(WebsocketBearerAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            AuthMiddlewareStack(
+                WebsocketSessionPolicyMiddleware(
+                    WebsocketBearerAuthMiddleware(URLRouter(websocket_urlpatterns))
+                )
+            )
         ),
     }
 )

@@ -9,6 +9,7 @@ without its secrets. Every variable is listed in ``.env.example``.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "channels",
     "ninja",
     "django_countries",
@@ -92,10 +97,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
     "accounts.presence.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: ends an unverified or timed-out session (with a notice), then every view
+    # not marked login_not_required needs a signed-in (hence verified) user.
+    "accounts.middleware.SessionPolicyMiddleware",
+    "accounts.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lockout into the login page's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aircop.urls"
@@ -247,22 +259,58 @@ elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "aircop <noreply@localhost>")
 
-# --- Authentication -------------------------------------------------------------
+# --- Authentication ---------------------------------------------------------------
+# Passwords: Argon2 first; older hashes (PBKDF2 of the demo users) still verify and are
+# re-hashed with Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes watches every authentication; it must come first. Blocked and deactivated users
+# cannot sign in, nor keep a session (accounts.backends).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.AccountBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+# A session ends after 30 minutes without a request, and 12 hours after login whatever the
+# activity (accounts.middleware.SessionPolicyMiddleware); the cookie lives no longer.
+AIRCOP_SESSION_IDLE_SECONDS = int(os.environ.get("AIRCOP_SESSION_IDLE_SECONDS", "1800"))
+AIRCOP_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("AIRCOP_SESSION_ABSOLUTE_SECONDS", "43200"))
+SESSION_COOKIE_AGE = AIRCOP_SESSION_ABSOLUTE_SECONDS
+# Between the password and the second factor: how long the half-done login waits.
+AIRCOP_LOGIN_PENDING_SECONDS = 600
 
-# Blocked and deactivated users cannot sign in, nor keep a session (accounts.backends).
-AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
+# Second factor (django-otp): TOTP, mandatory for every user, with single-use recovery codes.
+OTP_TOTP_ISSUER = os.environ.get("AIRCOP_OTP_ISSUER", "aircop")
+AIRCOP_RECOVERY_CODES = 10
+
+# Brute force (django-axes): 5 failures (a wrong password or a wrong second-factor code) lock
+# the username and, separately, the client address, for the cool-off time. The address is
+# REMOTE_ADDR: behind the proxy, daphne --proxy-headers sets it from X-Forwarded-For.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AIRCOP_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.login_views.locked_out"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
 # Account hygiene: an account unused this many days is blocked, after one reminder this many
 # days before.
 AIRCOP_ACCOUNT_IDLE_BLOCK_DAYS = int(os.environ.get("AIRCOP_ACCOUNT_IDLE_BLOCK_DAYS", "90"))

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.login_views import admin_login
 from accounts.views import home
-from aircop.ratelimit import limit_page
 
 from .api import api
 
@@ -17,7 +17,6 @@ urlpatterns = [
     path("exports/", include("seizures.export_urls")),
     path("", include("seizures.stats_urls")),
     path("api/v1/", api.urls),
-    # The admin's own login form counts in the same login limits as the site's.
-    path("admin/login/", limit_page("login")(admin.site.login)),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -344,6 +344,7 @@ def main() -> int:
 
         from seizures.models import Seizure
         from seizures.statistics import operation_results, pivot_query_from, seizure_pivot
+        from tests.otp import verify_client_session
 
         started = time.monotonic()
         if args.reuse_db:
@@ -357,6 +358,7 @@ def main() -> int:
 
         client = Client()
         client.force_login(ocu)
+        verify_client_session(client, ocu)  # pages need a session verified by a second factor
         pivot = pivot_query_from({"rows": "departure_or_transit_country", "columns": "year"})
         pivot_cocaine = pivot_query_from(
             {"rows": "departure_or_transit_country", "columns": "year", "commodity": "cocaine"}

@@ -8,6 +8,7 @@ schemas: docs/architecture.md ("Websocket events").
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 
@@ -15,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from accounts.auth import websocket_session_watch
 from accounts.presence import seen_is_stale, user_seen
 
 from . import delivery_marks, realtime, selectors
@@ -45,11 +47,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.pushed_set: set[int] = set()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # A socket opened with the session cookie closes when the session ends.
+        self.session_watch = asyncio.create_task(
+            websocket_session_watch(self.scope, lambda: self.close(code=CLOSE_UNAUTHENTICATED))
+        )
         await self.send_json(
             {"type": "hello", "user": user.username, "operations": sorted(self.operations)}
         )
 
     async def disconnect(self, code):
+        if hasattr(self, "session_watch"):
+            self.session_watch.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await database_sync_to_async(user_seen)(user=self.user, force=True)

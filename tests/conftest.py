@@ -180,12 +180,25 @@ def chromium_path() -> str:
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    """New passwords hash fast in-process; PBKDF2 stays to check the factories' shared hash
-    (which a server subprocess, on the default settings, must be able to verify too)."""
+    """New passwords hash fast in-process; Argon2 and PBKDF2 stay to check the factories'
+    shared hash (made with the default settings, which a server subprocess uses too)."""
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_verified(monkeypatch):
+    """``client.force_login(user)`` gives a session verified by a second factor, as the app's
+    login flow does (tests/otp.py); ``tests.otp.force_login_unverified`` gives one without."""
+    from django.test.client import ClientMixin
+
+    from tests import otp
+
+    monkeypatch.setattr(ClientMixin, "force_login", otp.force_login_verified)
+    monkeypatch.setattr(ClientMixin, "aforce_login", otp.aforce_login_verified)
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,13 @@
 """Management commands: seed_demo and issue_token."""
 
 import io
+from base64 import b32encode
 
 import pytest
 from django.core.management import CommandError, call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import two_factor
 from accounts.models import Membership, Operation, User
 from accounts.selectors import user_for_token
 from messaging.models import Message
@@ -60,3 +63,23 @@ def test_issue_token_prints_a_working_token():
 def test_issue_token_for_unknown_user_is_a_clear_error():
     with pytest.raises(CommandError, match="No active user"):
         run("issue_token", "nobody")
+
+
+def test_seed_demo_gives_each_demo_user_an_authenticator_whose_key_it_prints(settings):
+    settings.DEBUG = True
+    out = run("seed_demo")
+    device = TOTPDevice.objects.get(user__username="dakar.customs", confirmed=True)
+    assert b32encode(device.bin_key).decode() in out
+    run("seed_demo")  # the same key on every run: the tester's app keeps working
+    assert TOTPDevice.objects.get(user__username="dakar.customs").pk == device.pk
+
+    code = run("demo_totp_code", "dakar.customs").strip()
+    assert two_factor.second_factor_verify(user=device.user, code=code) == device
+
+
+def test_demo_totp_code_refuses_without_debug(settings):
+    settings.DEBUG = True
+    run("seed_demo")
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        run("demo_totp_code", "dakar.customs")

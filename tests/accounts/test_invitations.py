@@ -8,9 +8,11 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, Invitation, Membership, Role, User
 from tests.factories import UserFactory
+from tests.otp import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +75,9 @@ def test_invitation_end_to_end(client, cocair, ocu, invited):
     assert '<html lang="fr"' in page.content.decode()  # the language the inviter chose
     response = accept(client, invited)
     assert response.status_code == 302
-    assert response.url == reverse("messaging:inbox", args=["cocair"])
+    # The password is set; the login goes on with the second factor, enrolment first.
+    assert response.url == reverse("accounts:second_factor")
+    assert client.get(response.url).url == reverse("accounts:enrol")
 
     user = User.objects.get(username="adiop")
     assert user.check_password(NEW_PASSWORD)
@@ -88,7 +92,12 @@ def test_invitation_end_to_end(client, cocair, ocu, invited):
     assert membership.active and membership.role == Role.NATIONAL_CONTACT
     event = AuditEvent.objects.get(action="membership.added")
     assert event.data["invited_by"] == "ocu"
-    # Signed in, and a member.
+    # Not signed in before the second factor; once enrolled, signed in and a member.
+    assert client.get(reverse("messaging:inbox", args=["cocair"])).status_code == 302
+    client.get(reverse("accounts:enrol"))
+    device = TOTPDevice.objects.get(user=user)
+    done = client.post(reverse("accounts:enrol"), {"code": totp_code(device)})
+    assert done.status_code == 200 and len(done.context["codes"]) == 10
     assert client.get(reverse("messaging:inbox", args=["cocair"])).status_code == 200
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from accounts.models import ApiToken, AuditEvent, Membership, Role
 from accounts.tokens import token_hash
 from tests.factories import PASSWORD, OperationFactory, UserFactory, member
+from tests.otp import totp_code, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +19,11 @@ def officer():
 
 
 def test_login_with_the_form_lands_in_the_operation_inbox(client, officer):
+    client.post(reverse("accounts:login"), {"username": "officer", "password": PASSWORD})
     response = client.post(
-        reverse("accounts:login"), {"username": "officer", "password": PASSWORD}, follow=True
+        reverse("accounts:second_factor"),
+        {"code": totp_code(totp_device(officer.user))},
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == reverse("messaging:inbox", args=["cocair"])
 

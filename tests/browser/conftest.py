@@ -8,6 +8,7 @@ committed, so the server sees them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +16,7 @@ import pytest
 
 from accounts.models import Role
 from tests.factories import PASSWORD, OperationFactory, member
+from tests.otp import totp_device, unused_totp_code
 
 # Playwright's sync API runs an asyncio loop in this thread; the ORM calls the tests make
 # between browser steps are plain synchronous calls and safe here.
@@ -66,14 +68,31 @@ def new_page(playwright_browser, asgi_server) -> Iterator[Callable]:
 
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the real login form, as a person would."""
-    from playwright.sync_api import expect
+    """Sign in through the real login form and its second step, as a person would: the
+    user's authenticator (created when missing) gives the code."""
 
+    from accounts.models import User
+
+    totp_device(User.objects.get(username=username))
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url("**/accounts/login/**")
+    enter_second_factor(page, username)
+
+
+def enter_second_factor(page, username: str) -> None:
+    """The login's second step, after the password, in any language: the code of the user's
+    authenticator (which must exist before the password step, else the app enrols)."""
+    from playwright.sync_api import expect
+
+    from accounts.models import User
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/code/$"))
+    device = totp_device(User.objects.get(username=username))
+    page.locator("#id_code").fill(unused_totp_code(device))
+    page.locator("#main form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def wait_until_live(page) -> None:

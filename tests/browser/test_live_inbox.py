@@ -16,8 +16,15 @@ import pytest
 from messaging.models import Message
 from messaging.routing import Targets
 from messaging.services import message_send
-from tests.browser.conftest import PHONE, log_in, outside_event_loop, wait_until_live
+from tests.browser.conftest import (
+    PHONE,
+    enter_second_factor,
+    log_in,
+    outside_event_loop,
+    wait_until_live,
+)
 from tests.factories import PASSWORD
+from tests.otp import totp_device
 
 pytestmark = pytest.mark.browser
 
@@ -378,9 +385,11 @@ def test_arabic_is_laid_out_right_to_left(new_page, asgi_server, operation, offi
     assert has_no_horizontal_overflow(page)
 
     # Signed in (profile language English), then switched with the footer selector
+    totp_device(officer_b.user)
     page.locator("#id_username").fill(officer_b.user.username)
     page.locator("#id_password").fill(PASSWORD)
     page.locator("#main form button[type=submit]").click()
+    enter_second_factor(page, officer_b.user.username)
     open_inbox(page, operation.slug)
     expect(html).to_have_attribute("dir", "ltr")
     page.locator("#language-select").select_option("ar")

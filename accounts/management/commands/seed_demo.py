@@ -1,14 +1,17 @@
 """Demo data: COCAIR VI (9-17 December 2017) and a second operation, with a few messages;
 the closed COCAIR 2 (14-20 June 2010) with its published results as seizures."""
 
+from base64 import b32encode
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Agency, Membership, Operation, OperationStatus, Role, User
+from accounts.two_factor import TOTP_DEVICE_NAME
 from messaging.codes import DocumentType, HandlingCode, Outcome, Priority, RiskIndicator
 from messaging.formatted import (
     AlertInput,
@@ -511,7 +514,8 @@ class Command(BaseCommand):
             self._admin(password)
             self._messages(users, operations)
             self._cocair2(users)
-        self._print_logins(password)
+            keys = self._second_factors()
+        self._print_logins(password, keys)
 
     def _operations(self):
         operations = {}
@@ -561,6 +565,19 @@ class Command(BaseCommand):
         )
         admin.set_password(password)
         admin.save()
+
+    @staticmethod
+    def _second_factors() -> dict[str, str]:
+        """Every demo login has an authenticator already (the same key on every run), so a
+        tester can log in at once: the key goes into any TOTP app, or computes a code (see
+        README). A user an administrator creates, or resets, sets one up at the first login."""
+        keys = {}
+        for user in User.objects.filter(username__in=[p[0] for p in PEOPLE] + ["admin"]):
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
+            keys[user.username] = b32encode(device.bin_key).decode("ascii")
+        return keys
 
     @staticmethod
     def _subjects(operation) -> set[str]:
@@ -717,11 +734,19 @@ class Command(BaseCommand):
                 reported_by=users[reporter], operation=operation, data=seizure, notes=notes
             )
 
-    def _print_logins(self, password):
+    def _print_logins(self, password, keys):
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {password}):")
         )
-        self.stdout.write(f"  {'admin':<22} administrator (Django admin at /admin/)")
+        self.stdout.write(
+            "  Second factor: add the user's key to any authenticator app (time-based, 6 digits),\n"
+            "  or print the current code: python manage.py demo_totp_code USERNAME"
+        )
+        self.stdout.write(f"  {'user':<22} {'authenticator key':<33} who")
+        self.stdout.write(
+            f"  {'admin':<22} {keys['admin']:<33} administrator (Django admin at /admin/)"
+        )
         for username, full_name, country, _agency, airport, roles in PEOPLE:
             where = ", ".join(f"{slug}: {Role(role).label}" for slug, role in roles.items())
-            self.stdout.write(f"  {username:<22} {full_name} ({airport}, {country}) — {where}")
+            who = f"{full_name} ({airport}, {country}) — {where}"
+            self.stdout.write(f"  {username:<22} {keys[username]:<33} {who}")
