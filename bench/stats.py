@@ -162,7 +162,8 @@ def seed(count: int, rng: random.Random, routes: int):
     from django.db import connection, transaction
 
     from accounts.models import Membership, Operation, OperationStatus, Role, User
-    from seizures.models import Seizure
+    from seizures.models import RouteCountries, Seizure
+    from seizures.routes import month_key
 
     call_command("migrate", verbosity=0, interactive=False)
     unusable = make_password(None)
@@ -225,6 +226,15 @@ def seed(count: int, rng: random.Random, routes: int):
     # Traffickers fly the routes that exist: a pool of routes, a few of them very common.
     pool = [draw_route() for _ in range(routes)] if routes else []
     pool_weights = [1 / rank for rank in range(1, len(pool) + 1)]
+    # What Seizure.save derives (bulk_create does not call it): each route's countries once.
+    route_ids: dict[tuple, int] = {}
+
+    def route_countries_id(departure: str, transit: list[str]) -> int:
+        key = (departure, tuple(transit))
+        if key not in route_ids:
+            route_ids[key] = RouteCountries.for_route(departure, transit).pk
+        return route_ids[key]
+
     batch: list[Seizure] = []
     inserted = 0
     for _n in range(count):
@@ -245,12 +255,16 @@ def seed(count: int, rng: random.Random, routes: int):
         quantity = Decimal(str(round(max(0.001, rng.lognormvariate(0, 0.8) * typical), 3)))
         cash = commodity == "currency"
         amount = Decimal(rng.randrange(5_000, 500_000)) if cash else None
+        seized_at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
+            minutes=rng.randrange(1440)
+        )
         batch.append(
             Seizure(
                 operation=op,
                 reported_by=rng.choice(officers),
-                seized_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-                + timedelta(minutes=rng.randrange(1440)),
+                seized_at=seized_at,
+                seized_month=month_key(seized_at),
+                route_countries_id=route_countries_id(departure, transit),
                 airport=airport,
                 country=_country_of(airport),
                 commodity=commodity,
