@@ -12,6 +12,7 @@ from aircop.exceptions import DomainError
 from messaging.api import router as messaging_router
 from seizures.api import router as seizures_router
 from seizures.import_api import router as seizure_import_router
+from seizures.photo_api import router as seizure_photos_router
 from seizures.stats_api import router as statistics_router
 
 api = NinjaAPI(
@@ -27,6 +28,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", messaging_router)
 api.add_router("/", seizure_import_router)  # before the register: /seizures/import
 api.add_router("/", seizures_router)
+api.add_router("/", seizure_photos_router)
 api.add_router("/", statistics_router)
 
 
