@@ -30,7 +30,7 @@ def country_of(code: str) -> str | None:
 def route_countries(departure: str, transit: Iterable[str]) -> tuple[str, tuple[str, ...]]:
     """(the departure's country or "", the distinct known transit countries in order)."""
     first = (country_of(departure) or "") if departure else ""
-    found = (country_of(code) for code in transit if code)
+    found = (country_of(code) for code in transit or () if code)
     return first, tuple(dict.fromkeys(c for c in found if c))
 
 
