@@ -199,6 +199,7 @@ def _fold(query: PivotQuery, groups: list[tuple], by_unit: bool):
         row_keys = lambda value: route_keys.get(value, ())  # noqa: E731
     else:
         row_keys = lambda value: (value,)  # noqa: E731
+    column_keys: dict[object, str] = {}
     cells: dict[tuple, object] = {}
     totals: dict[tuple, object] = {}
     for group in groups:
@@ -206,7 +207,9 @@ def _fold(query: PivotQuery, groups: list[tuple], by_unit: bool):
         if not keys:
             continue
         unit = group[1] if by_unit else None
-        column = _column_key(query.columns, group[-2])
+        column = column_keys.get(group[-2])
+        if column is None:
+            column = column_keys[group[-2]] = _column_key(query.columns, group[-2])
         value = group[-1]
         if by_unit:
             value = Decimal(str(value)).quantize(QUANTUM)
@@ -258,7 +261,7 @@ def _groups(seizures, query: PivotQuery, by_unit: bool) -> list[tuple]:
         )
         column = "c_year"
     fields = [_ROW_FIELDS[query.rows], *(["unit"] if by_unit else []), column]
-    measure = Sum("quantity") if by_unit else Count("pk")
+    measure = Sum("quantity") if by_unit else Count("*")
     return _raw_rows(seizures.values(*fields).annotate(value=measure))
 
 
