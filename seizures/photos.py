@@ -101,8 +101,9 @@ def photos_remove(*, seizure: Seizure, uids: Sequence, removed_by: User) -> list
         paths.append(stored_files.root() / photo.storage_name)
         if photo.thumbnail_storage_name:
             paths.append(stored_files.root() / photo.thumbnail_storage_name)
-    SeizurePhoto.objects.bulk_update(photos, ["removed_at", "removed_by"])
-    transaction.on_commit(lambda: stored_files.remove(paths))
+    if photos:
+        SeizurePhoto.objects.bulk_update(photos, ["removed_at", "removed_by"])
+        transaction.on_commit(lambda: stored_files.remove(paths))
     return photos
 
 
