@@ -29,7 +29,7 @@ class RouteCountries(models.Model):
     ``seizures.routes``): what the pivot's country rows are made of."""
 
     departure_country = models.CharField(max_length=2, blank=True)
-    # The distinct transit countries in order, separated by spaces: "GH ML".
+    # The distinct transit countries, sorted, separated by spaces: "GH ML".
     transit_countries = models.CharField(max_length=40, blank=True)
 
     class Meta:

@@ -2,8 +2,9 @@
 by, derived once when a seizure is saved (``Seizure.save``) rather than at every pivot.
 
 A route stop is an IATA airport or an ISO 3166 country code; an airport counts as its
-country. The departure's country and the distinct transit countries (in order) are stored
-once per combination (``RouteCountries``), and each seizure points at its combination: the
+country. The departure's country and the distinct transit countries (sorted: the pivot counts
+a seizure once per country, whatever the order, so Lagos–Accra and Accra–Lagos share a row) are
+stored once per combination (``RouteCountries``), and each seizure points at its combination: the
 pivot groups 200,000 seizures by that integer instead of by the JSON transit list.
 """
 
@@ -28,10 +29,10 @@ def country_of(code: str) -> str | None:
 
 
 def route_countries(departure: str, transit: Iterable[str]) -> tuple[str, tuple[str, ...]]:
-    """(the departure's country or "", the distinct known transit countries in order)."""
+    """(the departure's country or "", the distinct known transit countries, sorted)."""
     first = (country_of(departure) or "") if departure else ""
     found = (country_of(code) for code in transit or () if code)
-    return first, tuple(dict.fromkeys(c for c in found if c))
+    return first, tuple(sorted({c for c in found if c}))
 
 
 def month_key(moment: datetime) -> int:

@@ -24,7 +24,7 @@ def fill(apps, schema_editor):
 
     def route_id(departure, transit):
         first = (_country_of(departure, countries) or "") if departure else ""
-        stops = dict.fromkeys(c for c in (_country_of(t, countries) for t in transit or ()) if c)
+        stops = sorted({c for c in (_country_of(t, countries) for t in transit or ()) if c})
         key = (first, " ".join(stops))
         if key not in routes:
             found, _created = RouteCountries.objects.get_or_create(
