@@ -21,6 +21,7 @@ from messaging.api import router as messaging_router
 from seizures.api import router as seizures_router
 from seizures.export_api import router as export_router
 from seizures.import_api import router as seizure_import_router
+from seizures.photo_api import router as seizure_photos_router
 from seizures.stats_api import router as statistics_router
 
 api = NinjaAPI(
@@ -38,6 +39,7 @@ api.add_router("/", manage_router)
 api.add_router("/", messaging_router)
 api.add_router("/", seizure_import_router)  # before the register: /seizures/import
 api.add_router("/", seizures_router)
+api.add_router("/", seizure_photos_router)
 api.add_router("/", statistics_router)
 api.add_router("/", audit_router)
 api.add_router("/", export_router)

@@ -12,10 +12,11 @@ Checking (``check_uploads``)
 
 Storage (``store``, ``open_plaintext``)
     Each file (and the thumbnail of an image) is encrypted with ``crypto.encrypt_stream``
-    into ``AIRCOP_ATTACHMENT_ROOT/<random uuid>`` (mode 0600), bound to the attachment's
-    identity (``messaging.attachment:<uid>:<message id>``; ``...:thumbnail`` for the
-    thumbnail). Thumbnails are re-encoded from the pixels only (max 480 px, JPEG): no EXIF,
-    GPS or other metadata of the original survives.
+    into ``AIRCOP_ATTACHMENT_ROOT/<random uuid>`` (mode 0600), bound to the identity of its
+    record (``messaging.models.StoredFile.file_aad()``: ``messaging.attachment:<uid>:<message
+    id>`` for an attachment, ``seizures.photo:<uid>:<seizure id>`` for a seizure's photo;
+    ``...:thumbnail`` for the thumbnail). Thumbnails are re-encoded from the pixels only
+    (max 480 px, JPEG): no EXIF, GPS or other metadata of the original survives.
 """
 
 from __future__ import annotations
@@ -264,8 +265,9 @@ def root() -> Path:
     return Path(settings.AIRCOP_ATTACHMENT_ROOT)
 
 
-def file_aad(attachment) -> bytes:
-    return f"messaging.attachment:{attachment.uid}:{attachment.message_id}".encode()
+def file_aad(stored) -> bytes:
+    """The associated data of a stored file: its record's identity (``StoredFile.file_aad``)."""
+    return stored.file_aad()
 
 
 def thumbnail_aad(attachment) -> bytes:

@@ -247,14 +247,12 @@ def attachment_aad(attachment: Attachment) -> bytes:
     return f"messaging.attachment:{attachment.uid}:{attachment.message_id}".encode()
 
 
-class Attachment(models.Model):
-    """A file sent with a message, stored encrypted under ``AIRCOP_ATTACHMENT_ROOT``."""
+class StoredFile(models.Model):
+    """What every file stored encrypted under ``AIRCOP_ATTACHMENT_ROOT`` records (a message's
+    attachment, a seizure's photo): ``messaging.attachments`` checks, stores and reads them.
+    A concrete model adds its owner, an encrypted ``filename`` and ``file_aad()``."""
 
     uid = models.UUIDField(default=uuid4, unique=True, editable=False)
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    position = models.PositiveSmallIntegerField(default=0)
-    # Personal data (a name can say who or what is in it): encrypted at rest.
-    filename = EncryptedTextField(_("file name"), max_length=255, aad=attachment_aad)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
@@ -263,12 +261,14 @@ class Attachment(models.Model):
     created_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-        ordering = ["message", "position", "id"]
+        abstract = True
 
     def __str__(self) -> str:
         return str(self.uid)
+
+    def file_aad(self) -> bytes:
+        """The identity the file on disk is bound to (associated data of its encryption)."""
+        raise NotImplementedError
 
     @property
     def is_image(self) -> bool:
@@ -277,6 +277,23 @@ class Attachment(models.Model):
     @property
     def has_thumbnail(self) -> bool:
         return bool(self.thumbnail_storage_name)
+
+
+class Attachment(StoredFile):
+    """A file sent with a message."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    position = models.PositiveSmallIntegerField(default=0)
+    # Personal data (a name can say who or what is in it): encrypted at rest.
+    filename = EncryptedTextField(_("file name"), max_length=255, aad=attachment_aad)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["message", "position", "id"]
+
+    def file_aad(self) -> bytes:
+        return attachment_aad(self)
 
 
 class SearchField(models.TextChoices):

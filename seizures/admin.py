@@ -1,11 +1,28 @@
 from django.contrib import admin
 
-from .models import Seizure, SeizureRevision
+from .models import Seizure, SeizurePhoto, SeizureRevision
 
 
 class SeizureRevisionInline(admin.TabularInline):
     model = SeizureRevision
     fields = ["changed_at", "changed_by", "reason", "before", "after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SeizurePhotoInline(admin.TabularInline):
+    """What was added and removed; the photos themselves download from the register."""
+
+    model = SeizurePhoto
+    fk_name = "seizure"
+    fields = ["created_at", "added_by", "content_type", "size", "removed_at", "removed_by"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -35,7 +52,7 @@ class SeizureAdmin(admin.ModelAdmin):
     list_filter = ["operation", "commodity", "detection", "concealment"]
     search_fields = ["airport", "flight_number", "reported_by__username"]
     date_hierarchy = "seized_at"
-    inlines = [SeizureRevisionInline]
+    inlines = [SeizureRevisionInline, SeizurePhotoInline]
 
     def has_add_permission(self, request):
         return False

@@ -3,24 +3,29 @@ corrections, correction. Thin: parse, call a service or selector, answer."""
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pydantic
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.errors import ValidationError
+from ninja.files import UploadedFile
 
 from accounts.models import Operation
 from aircop.exceptions import DomainError, NotFound
 from messaging.formatted import MAX_COUNT, SeizureInput
-from messaging.schemas import PLACE, SeizureIn
+from messaging.schemas import PLACE, AttachmentOut, SeizureIn
 from seizures.codes import Commodity, Concealment, Detection, Unit
 
 from . import services
-from .models import Seizure
+from .models import Seizure, SeizurePhoto
 from .register import RegisterFilters, seizures_registered
-from .selectors import seizure_for
+from .selectors import photos_of, seizure_for
 
 router = Router(tags=["seizures"])
 
@@ -119,6 +124,9 @@ class RevisionOut(Schema):
 
 class SeizureDetailOut(SeizureOut):
     revisions: list[RevisionOut]
+    photos: list[AttachmentOut] = Field(
+        description="Photos added in the register (those of a Seizure message are its attachments)"
+    )
 
 
 class SeizureListOut(Schema):
@@ -178,6 +186,20 @@ def _out(seizure: Seizure) -> dict:
     }
 
 
+def photo_out(photo: SeizurePhoto) -> AttachmentOut:
+    args = [photo.seizure_id, photo.uid]
+    return AttachmentOut(
+        uid=str(photo.uid),
+        filename=photo.filename,
+        content_type=photo.content_type,
+        size=photo.size,
+        url=reverse("api:seizure_photo_download", args=args),
+        thumbnail_url=(
+            reverse("api:seizure_photo_thumbnail", args=args) if photo.has_thumbnail else None
+        ),
+    )
+
+
 # --- endpoints --------------------------------------------------------------------------------
 
 
@@ -208,7 +230,38 @@ def seizure_list(request, filters: Query[SeizureFiltersIn]):
 
 @router.post("/seizures", response={201: CreatedOut}, summary="Record a seizure (no message)")
 def seizure_create(request, payload: SeizureCreateIn):
-    values = payload.dict()
+    return _create(request, payload, [])
+
+
+_CREATE_IN = pydantic.TypeAdapter(SeizureCreateIn)
+
+
+@router.post(
+    "/seizures/multipart",
+    response={201: CreatedOut},
+    summary="Record a seizure with photos (multipart/form-data)",
+)
+def seizure_create_multipart(request, payload: Form[str], photos: File[list[UploadedFile]] = None):
+    """`payload`: the JSON body of `POST /seizures`, as a string; `photos`: image files
+    (JPEG, PNG, GIF, WebP, HEIC, decided by their content), repeated; 25 MB per file, 100 MB
+    together. The seizure and its photos are stored together or not at all."""
+    try:
+        values = _CREATE_IN.validate_python(json.loads(payload))
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            [{"loc": ("form", "payload"), "msg": f"Invalid JSON: {error.msg}"}]
+        ) from None
+    except pydantic.ValidationError as error:
+        raise ValidationError(
+            [
+                {"loc": ("form", "payload", *e["loc"]), "msg": e["msg"], "type": e["type"]}
+                for e in error.errors(include_url=False)
+            ]
+        ) from None
+    return _create(request, values, photos or [])
+
+
+def _create(request, payload: SeizureCreateIn, photos):
     operation = None
     if payload.operation:
         operation = Operation.objects.filter(slug=payload.operation).first()
@@ -218,9 +271,10 @@ def seizure_create(request, payload: SeizureCreateIn):
         seizure = services.seizure_create(
             reported_by=request.auth,
             operation=operation,
-            data=_seizure_input(values),
+            data=_seizure_input(payload.dict()),
             alert=payload.alert_id,
             notes=payload.notes,
+            photos=photos,
         )
     return Status(201, CreatedOut(id=seizure.id))
 
@@ -240,6 +294,7 @@ def seizure_detail(request, seizure_id: int):
             }
             for r in seizure.revisions.select_related("changed_by")
         ],
+        "photos": [photo_out(p) for p in photos_of(seizure=seizure)],
     }
 
 

@@ -10,16 +10,24 @@ from dataclasses import replace
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import memberships_of
 from aircop.forms import StyledFormMixin
 from messaging.formatted import MAX_COUNT, SeizureInput
-from messaging.forms.fields import DOMAIN_PREFIXES, airport_options, country_options, with_blank
+from messaging.forms.fields import (
+    DOMAIN_PREFIXES,
+    MultipleFileField,
+    airport_options,
+    country_options,
+    with_blank,
+)
 from messaging.forms.formatted import SeizureFields
 
 from .codes import Commodity, Detection
-from .models import Seizure
+from .models import Seizure, SeizurePhoto
+from .photos import MAX_PER_SEIZURE
 from .register import DEFAULT_SORT, NO_OPERATION, RegisterFilters, register_operations
 from .services import NOTES_MAX, REASON_MAX
 
@@ -33,9 +41,15 @@ class _SeizureForm(StyledFormMixin, SeizureFields):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    photos = MultipleFileField(label=_("Add photos"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["photos"].widget.attrs["accept"] = "image/*"
+        self.fields["photos"].help_text = gettext(
+            "JPEG, PNG, GIF, WebP or HEIC images, %(limit)d per seizure at most. Select several "
+            "files at once to add more than one."
+        ) % {"limit": MAX_PER_SEIZURE}
         for name in ("persons_arrested", "companies_incriminated"):
             self.fields[name].validators.append(MaxValueValidator(MAX_COUNT))
 
@@ -98,7 +112,13 @@ class SeizureCorrectionForm(_SeizureForm):
         help_text=_("Kept in the seizure's history with the values before and after."),
     )
 
-    def __init__(self, data=None, *, seizure: Seizure, **kwargs):
+    photos_removed = forms.MultipleChoiceField(
+        label=_("Remove photos"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, data=None, *, seizure: Seizure, photos: list[SeizurePhoto] = (), **kwargs):
         initial = {
             name: getattr(seizure, name)
             for name in (
@@ -124,6 +144,9 @@ class SeizureCorrectionForm(_SeizureForm):
         }
         super().__init__(data, initial=initial, **kwargs)
         self.seizure = seizure
+        self.fields["photos_removed"].choices = [(str(p.uid), p.filename) for p in photos]
+        if not photos:
+            del self.fields["photos_removed"]
 
     def seizure_input(self) -> SeizureInput:
         """The page shows the time to the minute: the same minute keeps the stored time."""

@@ -13,13 +13,48 @@ from django_countries.fields import CountryField
 
 from accounts.models import Operation
 from aircop.encrypted_fields import EncryptedTextField
+from messaging.models import StoredFile
 
 from .codes import Commodity, Concealment, Detection, Unit
+from .routes import month_key, route_countries
 
 
 def seizure_aad(seizure: Seizure) -> bytes:
     """The identity bound to the encrypted notes (see aircop.encrypted_fields)."""
     return f"seizures.seizure:{seizure.uid}:{seizure.operation_id or 'none'}".encode()
+
+
+class RouteCountries(models.Model):
+    """The countries a route passes through, once per distinct combination (see
+    ``seizures.routes``): what the pivot's country rows are made of."""
+
+    departure_country = models.CharField(max_length=2, blank=True)
+    # The distinct transit countries, sorted, separated by spaces: "GH ML".
+    transit_countries = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("route countries")
+        verbose_name_plural = _("route countries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["departure_country", "transit_countries"], name="one_route_countries"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return " > ".join(c for c in (self.departure_country, self.transit_countries) if c)
+
+    @classmethod
+    def for_route(cls, departure: str, transit) -> RouteCountries:
+        first, stops = route_countries(departure, transit)
+        found, _created = cls.objects.get_or_create(
+            departure_country=first, transit_countries=" ".join(stops)
+        )
+        return found
+
+    @property
+    def transit_list(self) -> list[str]:
+        return self.transit_countries.split()
 
 
 class Seizure(models.Model):
@@ -88,6 +123,11 @@ class Seizure(models.Model):
     companies_incriminated = models.PositiveIntegerField(_("companies incriminated"), default=0)
     notes = EncryptedTextField(_("notes"), blank=True, aad=seizure_aad)  # encrypted at rest
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # Derived by save() from seized_at, departure and transit, for the statistics.
+    seized_month = models.PositiveIntegerField(editable=False)  # YYYYMM
+    route_countries = models.ForeignKey(
+        RouteCountries, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         verbose_name = _("seizure")
@@ -116,6 +156,14 @@ class Seizure(models.Model):
     def __str__(self) -> str:
         return f"{self.get_commodity_display()} {self.quantity} {self.unit} ({self.airport})"
 
+    def save(self, **kwargs) -> None:
+        """Derive the month and the route's countries from the fields they come from."""
+        self.seized_month = month_key(self.seized_at)
+        self.route_countries = RouteCountries.for_route(self.departure, self.transit)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "seized_month", "route_countries"}
+        super().save(**kwargs)
+
 
 class SeizureRevision(models.Model):
     """One correction of a seizure: who, when, the fields before and after."""
@@ -139,6 +187,52 @@ class SeizureRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seizure_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+def seizure_photo_aad(photo: SeizurePhoto) -> bytes:
+    """The identity of a photo: bound to its file on disk and to its encrypted name."""
+    return f"seizures.photo:{photo.uid}:{photo.seizure_id}".encode()
+
+
+class SeizurePhoto(StoredFile):
+    """A photo added to a seizure in the register (at entry or by a correction), stored like a
+    message's attachments (``messaging.attachments``). The photos of the Seizure message that
+    reported a seizure stay that message's attachments. A removed photo's files are deleted;
+    its row stays, so that the history can still name it."""
+
+    seizure = models.ForeignKey(Seizure, on_delete=models.PROTECT, related_name="photos")
+    # Personal data (a name can say who or what is in it): encrypted at rest.
+    filename = EncryptedTextField(_("file name"), max_length=255, aad=seizure_photo_aad)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("removed by"),
+    )
+
+    class Meta:
+        verbose_name = _("seizure photo")
+        verbose_name_plural = _("seizure photos")
+        ordering = ["seizure", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True, removed_by__isnull=True)
+                | Q(removed_at__isnull=False, removed_by__isnull=False),
+                name="seizure_photo_removed_by_whom",
+            ),
+        ]
+
+    def file_aad(self) -> bytes:
+        return seizure_photo_aad(self)
 
 
 class ImportStatus(models.TextChoices):

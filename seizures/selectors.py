@@ -7,7 +7,7 @@ from django.http import Http404
 
 from accounts.models import Membership, OperationStatus, User
 
-from .models import Seizure
+from .models import Seizure, SeizurePhoto
 
 
 def seizures_visible_to(*, user: User) -> QuerySet[Seizure]:
@@ -41,3 +41,22 @@ def seizure_for(*, user: User, seizure_id: int) -> Seizure:
     if seizure is None:
         raise Http404
     return seizure
+
+
+def photos_of(*, seizure: Seizure, removed: bool = False) -> list[SeizurePhoto]:
+    """The photos of a seizure already obtained through ``seizure_for`` (``removed``: with
+    those removed, which the history names)."""
+    photos = SeizurePhoto.objects.filter(seizure=seizure).order_by("created_at", "id")
+    if not removed:
+        photos = photos.filter(removed_at__isnull=True)
+    return list(photos)
+
+
+def photo_for(*, user: User, seizure_id: int, uid) -> SeizurePhoto:
+    """A photo (not removed) of a seizure the user may see (``seizure_for``), or 404."""
+    seizure = seizure_for(user=user, seizure_id=seizure_id)
+    photo = SeizurePhoto.objects.filter(seizure=seizure, uid=uid, removed_at__isnull=True).first()
+    if photo is None:
+        raise Http404
+    photo.seizure = seizure
+    return photo

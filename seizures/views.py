@@ -14,19 +14,22 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 from django_countries import countries
 
 from accounts.selectors import CURRENT_OPERATION_SESSION_KEY
 from aircop.exceptions import DomainError
+from messaging.attachments import THUMBNAIL_CONTENT_TYPE, download_response
 from messaging.display import airport_label, country_names, number, place_label, route_places
 from messaging.selectors import attachments_of, message_for
 
+from . import photos as seizure_photos
 from . import services
 from .codes import CURRENCIES, Commodity, Concealment, Detection, Unit
 from .forms import SeizureCorrectionForm, SeizureEntryForm, SeizureFilterForm
 from .models import Seizure
 from .register import RegisterFilters, seizures_registered
-from .selectors import seizure_for
+from .selectors import photo_for, photos_of, seizure_for
 
 PAGE_SIZE = 50
 
@@ -59,10 +62,12 @@ _CHOICES = {
 }
 
 
-def _value_label(name: str, value) -> str:
+def _value_label(name: str, value, photo_names: dict[str, str]) -> str:
     """A value of the correction history (as stored: JSON) in the reader's language."""
     if value in (None, "", []):
         return "—"
+    if name == "photos":
+        return ", ".join(photo_names.get(uid, uid) for uid in value)
     if name in _CHOICES:
         return str(dict(_CHOICES[name].choices).get(value, value))
     if name == "airport":
@@ -94,14 +99,16 @@ def _history(seizure: Seizure) -> list[dict]:
     labels = {
         f.name: f.verbose_name for f in Seizure._meta.get_fields() if hasattr(f, "verbose_name")
     }
+    labels["photos"] = _("photos")
+    photo_names = {str(p.uid): p.filename for p in photos_of(seizure=seizure, removed=True)}
     return [
         {
             "revision": revision,
             "changes": [
                 {
                     "label": labels.get(name, name),
-                    "before": _value_label(name, revision.before.get(name)),
-                    "after": _value_label(name, value),
+                    "before": _value_label(name, revision.before.get(name), photo_names),
+                    "after": _value_label(name, value, photo_names),
                 }
                 for name, value in revision.after.items()
             ],
@@ -153,6 +160,7 @@ def seizure_new(request):
     data = request.POST if request.method == "POST" else None
     form = SeizureEntryForm(
         data,
+        files=request.FILES if data is not None else None,
         user=request.user,
         operation=request.GET.get("operation")
         or request.session.get(CURRENT_OPERATION_SESSION_KEY, ""),
@@ -166,6 +174,7 @@ def seizure_new(request):
                 data=form.seizure_input(),
                 alert=form.cleaned_data["alert_id"],
                 notes=form.cleaned_data["notes"],
+                photos=form.cleaned_data["photos"],
             )
         except DomainError as error:
             form.add_domain_error(error.field, error.message)
@@ -191,8 +200,12 @@ def detail(request, seizure_id):
             "seizure": seizure,
             "seizure_holder": {"seizure": seizure},  # what _seizure_details.html reads
             "report": report,
-            # The photos of the Seizure message that reported it, when the viewer may read it.
-            "photos": [a for a in attachments_of(message=report) if a.is_image] if report else [],
+            # The photos of the Seizure message that reported it, when the viewer may read it,
+            # and those added in the register.
+            "report_photos": (
+                [a for a in attachments_of(message=report) if a.is_image] if report else []
+            ),
+            "photos": photos_of(seizure=seizure),
             "alert": _readable_message(request.user, seizure.alert_id),
             "history": _history(seizure),
             "can_correct": services.seizure_correctable_by(user=request.user, seizure=seizure),
@@ -206,7 +219,13 @@ def edit(request, seizure_id):
     if not services.seizure_correctable_by(user=request.user, seizure=seizure):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
-    form = SeizureCorrectionForm(data, seizure=seizure)
+    photos = photos_of(seizure=seizure)
+    form = SeizureCorrectionForm(
+        data,
+        files=request.FILES if data is not None else None,
+        seizure=seizure,
+        photos=photos,
+    )
     if data is not None and form.is_valid():
         try:
             services.seizure_correct(
@@ -215,15 +234,42 @@ def edit(request, seizure_id):
                 data=form.seizure_input(),
                 notes=form.cleaned_data["notes"],
                 reason=form.cleaned_data["reason"],
+                photos_added=form.cleaned_data["photos"],
+                photos_removed=form.cleaned_data.get("photos_removed") or (),
             )
         except DomainError as error:
             form.add_domain_error(error.field, error.message)
         else:
             flash.success(request, _("Seizure corrected."))
             return redirect("seizures:detail", seizure_id=seizure.id)
+    chosen = set(data.getlist("photos_removed")) if data is not None else set()
+    for photo in photos:
+        photo.removal_chosen = str(photo.uid) in chosen
     return render(
         request,
         "seizures/form.html",
-        _form_context(form=form, seizure=present(seizure)),
+        _form_context(form=form, seizure=present(seizure), photos=photos),
         status=400 if data is not None else 200,
     )
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def photo_download(request, seizure_id, uid):
+    """The photo, for whoever may see the seizure (audited); 404 for anyone else."""
+    photo = photo_for(user=request.user, seizure_id=seizure_id, uid=uid)
+    chunks = seizure_photos.photo_download(user=request.user, photo=photo)
+    return download_response(chunks, content_type=photo.content_type, filename=photo.filename)
+
+
+@login_required
+@require_GET
+def photo_thumbnail(request, seizure_id, uid):
+    photo = photo_for(user=request.user, seizure_id=seizure_id, uid=uid)
+    if not photo.has_thumbnail:
+        raise Http404
+    chunks = seizure_photos.photo_download(user=request.user, photo=photo, thumbnail=True)
+    return download_response(chunks, content_type=THUMBNAIL_CONTENT_TYPE, filename=None)

@@ -18,6 +18,7 @@ Counting rules of the pivot (also shown on the statistics page):
   the rows are the commodities themselves.
 """
 
+from ..routes import country_of
 from .pivot import (
     COUNTRY_DIMENSIONS,
     ColumnDimension,
@@ -25,7 +26,6 @@ from .pivot import (
     Pivot,
     PivotQuery,
     RowDimension,
-    country_of,
     pivot_as_dict,
     pivot_lines,
     pivot_query_from,

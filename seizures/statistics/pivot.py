@@ -3,25 +3,22 @@ package's docstring)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cache
 
 from django.db import connections, transaction
-from django.db.models import Count, DateField, Max, Min, Q, Sum, TextChoices
-from django.db.models.functions import TruncMonth, TruncYear
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Sum, TextChoices
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.airports import airport as find_airport
 from accounts.models import Operation, User
 from aircop.exceptions import DomainError
 
 from ..codes import Commodity, Concealment, Detection, Unit
+from ..models import RouteCountries
 from ..selectors import seizures_visible_to
 from .results import airport_label, country_name, trim_quantity
 
@@ -141,82 +138,45 @@ class Pivot:
         return self.query.measure == Measure.QUANTITY
 
 
-@cache
-def country_of(code: str) -> str | None:
-    """A route stop's country: an ISO code as is, an IATA airport as its country."""
-    if len(code) == 2:
-        return code
-    found = find_airport(code) if len(code) == 3 else None
-    return found.country if found else None
-
-
-def _countries(*codes: str) -> list[str]:
-    found = (country_of(code) for code in codes if code)
-    return list(dict.fromkeys(c for c in found if c))
-
-
 _ROW_FIELDS = {
-    RowDimension.DEPARTURE_COUNTRY: ("departure",),
-    RowDimension.TRANSIT_COUNTRY: ("transit",),
-    RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY: ("departure", "transit"),
-    RowDimension.AIRPORT: ("airport",),
-    RowDimension.COMMODITY: ("commodity",),
-    RowDimension.DETECTION: ("detection",),
-    RowDimension.CONCEALMENT: ("concealment",),
+    RowDimension.DEPARTURE_COUNTRY: "route_countries_id",
+    RowDimension.TRANSIT_COUNTRY: "route_countries_id",
+    RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY: "route_countries_id",
+    RowDimension.AIRPORT: "airport",
+    RowDimension.COMMODITY: "commodity",
+    RowDimension.DETECTION: "detection",
+    RowDimension.CONCEALMENT: "concealment",
 }
+COUNTRY_DIMENSIONS = (
+    RowDimension.DEPARTURE_COUNTRY,
+    RowDimension.TRANSIT_COUNTRY,
+    RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY,
+)
 
 
-def _route(value) -> tuple[str, ...]:
-    """A transit list as the database returns it without Django's converters (JSON text)."""
-    if not value:
-        return ()
-    if isinstance(value, str):
-        value = json.loads(value)
-    return tuple(value) if isinstance(value, list) else ()
-
-
-def _row_keys_fn(dimension: str):
-    """row values → the row keys (a tuple) of one group; the route dimensions memoised per
-    route, each distinct transit list parsed once."""
-    if dimension not in COUNTRY_DIMENSIONS:
-        return lambda values: (values[0],)
-    memo: dict[tuple, tuple[str, ...]] = {}
-    transits: dict[object, tuple[str, ...]] = {}
-    departure = dimension != RowDimension.TRANSIT_COUNTRY
-    transit = dimension != RowDimension.DEPARTURE_COUNTRY
-
-    def transit_countries(value) -> tuple[str, ...]:
-        key = value if isinstance(value, str) or value is None else json.dumps(value)
-        found = transits.get(key)
-        if found is None:
-            found = transits[key] = tuple(_countries(*_route(value)))
-        return found
-
-    def keys(values) -> tuple[str, ...]:
-        found = memo.get(values)
-        if found is None:
-            first = country_of(values[0]) if departure and values[0] else None
-            stops = transit_countries(values[-1]) if transit else ()
-            # The departure first, then the other transit countries, in order.
-            found = (first, *(c for c in stops if c != first)) if first else stops
-            memo[values] = found
-        return found
-
+def _route_row_keys(dimension: str, route_ids) -> dict[object, tuple[str, ...]]:
+    """route_countries id → the row keys of a seizure on that route: its departure country,
+    its distinct transit countries, or both (the departure first, a country once)."""
+    keys = {}
+    for pk, first, transit in RouteCountries.objects.filter(pk__in=route_ids).values_list(
+        "pk", "departure_country", "transit_countries"
+    ):
+        stops = tuple(transit.split())
+        if dimension == RowDimension.DEPARTURE_COUNTRY:
+            keys[pk] = (first,) if first else ()
+        elif dimension == RowDimension.TRANSIT_COUNTRY:
+            keys[pk] = stops
+        else:
+            keys[pk] = (first, *(c for c in stops if c != first)) if first else stops
     return keys
-
-
-def _period(value) -> tuple[int, int]:
-    """(year, month) of a truncated date: a date or datetime, or ISO text (SQLite)."""
-    if isinstance(value, str):
-        return int(value[:4]), int(value[5:7])
-    return value.year, value.month
 
 
 def _column_key(dimension: str, value) -> str:
     if dimension == ColumnDimension.OPERATION:
         return str(value or "")
-    year, month = _period(value)
-    return f"{year:04d}" if dimension == ColumnDimension.YEAR else f"{year:04d}-{month:02d}"
+    if dimension == ColumnDimension.YEAR:
+        return f"{value:04d}"
+    return f"{value // 100:04d}-{value % 100:02d}"
 
 
 def _add(target: dict, key: str, amount, unit: str | None) -> None:
@@ -227,32 +187,30 @@ def _add(target: dict, key: str, amount, unit: str | None) -> None:
         per_unit[unit] = per_unit.get(unit, Decimal(0)) + amount
 
 
-COUNTRY_DIMENSIONS = (
-    RowDimension.DEPARTURE_COUNTRY,
-    RowDimension.TRANSIT_COUNTRY,
-    RowDimension.DEPARTURE_OR_TRANSIT_COUNTRY,
-)
 QUANTUM = Decimal("0.001")  # the register's precision (SQLite sums decimals as floats)
 
 
-def _fold(query: PivotQuery, records, by_unit: bool):
-    """(row, column, unit, value) cells and (column, unit, value) totals from grouped records
-    (row values, unit, [(column, value), ...]): a record counts in each of its rows, once in
-    the totals, in none if it has no row. Records with the same rows, column and unit are
-    summed first (many routes, few countries), then the cells and totals (few)."""
-    row_keys = _row_keys_fn(query.rows)
-    summed: dict[tuple, object] = {}
-    get = summed.get
-    for values, unit, pairs in records:
-        keys = row_keys(values)
-        if not keys:  # no country known for this route: in no row, so in no total
-            continue
-        for column, value in pairs:
-            slot = (keys, column, unit)
-            summed[slot] = get(slot, 0) + value
+def _fold(query: PivotQuery, groups: list[tuple], by_unit: bool):
+    """(row, column, unit, value) cells and (column, unit, value) totals from the grouped rows
+    (row value, [unit,] column value, value): a group counts in each of its rows, once in the
+    totals, in none if it has no row (a route without any known country)."""
+    if query.rows in COUNTRY_DIMENSIONS:
+        route_keys = _route_row_keys(query.rows, {g[0] for g in groups})
+        row_keys = lambda value: route_keys.get(value, ())  # noqa: E731
+    else:
+        row_keys = lambda value: (value,)  # noqa: E731
+    column_keys: dict[object, str] = {}
     cells: dict[tuple, object] = {}
     totals: dict[tuple, object] = {}
-    for (keys, column, unit), value in summed.items():
+    for group in groups:
+        keys = row_keys(group[0])
+        if not keys:
+            continue
+        unit = group[1] if by_unit else None
+        column = column_keys.get(group[-2])
+        if column is None:
+            column = column_keys[group[-2]] = _column_key(query.columns, group[-2])
+        value = group[-1]
         if by_unit:
             value = Decimal(str(value)).quantize(QUANTUM)
         for key in keys:
@@ -266,39 +224,12 @@ def _fold(query: PivotQuery, records, by_unit: bool):
     )
 
 
-MAX_PERIOD_COLUMNS = 60  # beyond, one grouped column by date_trunc instead of filtered sums
-
-
-def _periods(seizures, query: PivotQuery) -> list[tuple[str, datetime, datetime]]:
-    """The years or months from the first seizure to the last: (key, start, end)."""
-    bounds = seizures.aggregate(first=Min("seized_at"), last=Max("seized_at"))
-    if bounds["first"] is None:
-        return []
-    first, last = (timezone.localtime(bounds[k]) for k in ("first", "last"))
-    periods = []
-    year, month = first.year, first.month if query.columns == ColumnDimension.MONTH else 1
-    while (year, month) <= (last.year, last.month):
-        if query.columns == ColumnDimension.YEAR:
-            key, following = f"{year:04d}", (year + 1, 1)
-        else:
-            key, following = f"{year:04d}-{month:02d}", (year + (month == 12), month % 12 + 1)
-        periods.append((key, _start_of(date(year, month, 1)), _start_of(date(*following, 1))))
-        year, month = following
-    return periods
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-PIVOT_WORK_MEM = "32MB"  # PostgreSQL: hash the groups in memory (random routes: 2× faster)
+PIVOT_WORK_MEM = "32MB"  # PostgreSQL: hash the groups in memory
 
 
 def _raw_rows(queryset) -> list[tuple]:
-    """The rows of a values() queryset, in its order, without Django's per-row converters
-    (JSON parsing, time zones): tens of thousands of groups read fast, each route parsed once.
-    On PostgreSQL, with work_mem raised for this query only (the default 4 MB sorts tens of
-    thousands of routes on disk)."""
+    """The rows of a values() queryset without Django's per-row converters. On PostgreSQL,
+    with work_mem raised for this query only (the default 4 MB can sort on disk)."""
     sql, params = queryset.query.sql_with_params()
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
@@ -316,47 +247,26 @@ def _raw_rows(queryset) -> list[tuple]:
         return rows
 
 
-def _records(seizures, query: PivotQuery, by_unit: bool):
-    """(row values, unit, [(column, value), ...]) of the groups, by the cheapest plan for the
-    columns: per operation, a GROUP BY; per year or month, one filtered sum per period over a
-    GROUP BY of the rows only (PostgreSQL truncates dates slowly: this halves the time)."""
-    fields = list(_ROW_FIELDS[query.rows]) + (["unit"] if by_unit else [])
-    width = len(_ROW_FIELDS[query.rows])
-
-    def measure(condition=None):
-        if by_unit:
-            return Sum("quantity", filter=condition)
-        return Count("pk", filter=condition)
-
+def _groups(seizures, query: PivotQuery, by_unit: bool) -> list[tuple]:
+    """One GROUP BY over integer or short keys: the row field (for the route countries, the
+    id of the seizure's RouteCountries), the unit for quantities, the column (operation id,
+    the seizure's YYYYMM month, or that month // 100 for the year), and the measure."""
     if query.columns == ColumnDimension.OPERATION:
-        rows = _raw_rows(seizures.values(*fields, "operation_id").annotate(value=measure()))
-        for row in rows:
-            unit = row[width] if by_unit else None
-            yield row[:width], unit, ((str(row[-2] or ""), row[-1]),)
-        return
-    periods = _periods(seizures, query)
-    if len(periods) > MAX_PERIOD_COLUMNS:
-        trunc = TruncYear if query.columns == ColumnDimension.YEAR else TruncMonth
-        grouped = seizures.annotate(c_period=trunc("seized_at", output_field=DateField()))
-        for row in _raw_rows(grouped.values(*fields, "c_period").annotate(value=measure())):
-            unit = row[width] if by_unit else None
-            yield row[:width], unit, ((_column_key(query.columns, row[-2]), row[-1]),)
-        return
-    sums = {
-        f"p{i}": measure(Q(seized_at__gte=start, seized_at__lt=end))
-        for i, (_key, start, end) in enumerate(periods)
-    }
-    if not sums:
-        return
-    keys = [key for key, _start, _end in periods]
-    start = len(fields)
-    for row in _raw_rows(seizures.values(*fields).annotate(**sums)):
-        unit = row[width] if by_unit else None
-        yield (
-            row[:width],
-            unit,
-            [(key, value) for key, value in zip(keys, row[start:], strict=True) if value],
+        column = "operation_id"
+    elif query.columns == ColumnDimension.MONTH:
+        column = "seized_month"
+    else:
+        seizures = seizures.annotate(
+            c_year=ExpressionWrapper(F("seized_month") / 100, output_field=IntegerField())
         )
+        column = "c_year"
+    fields = [_ROW_FIELDS[query.rows], *(["unit"] if by_unit else []), column]
+    measure = Sum("quantity") if by_unit else Count("*")
+    return _raw_rows(seizures.values(*fields).annotate(value=measure))
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def seizure_pivot(*, user: User, query: PivotQuery) -> Pivot:
@@ -369,7 +279,7 @@ def seizure_pivot(*, user: User, query: PivotQuery) -> Pivot:
     if query.date_to:
         seizures = seizures.filter(seized_at__lt=_start_of(query.date_to + timedelta(days=1)))
     by_unit = query.measure == Measure.QUANTITY
-    cells, totals = _fold(query, _records(seizures, query, by_unit), by_unit)
+    cells, totals = _fold(query, _groups(seizures, query, by_unit), by_unit)
 
     pivot = Pivot(query=query, total={} if by_unit else 0)
     units: set[str] = set()

@@ -525,3 +525,28 @@ def test_pivot_on_postgresql_gives_the_hand_computed_cells(officer, routes, colu
         officer, rows="departure_country", columns=columns, measure="quantity", commodity="cocaine"
     )
     assert q.total == {"kg": Decimal("6"), "g": Decimal("500")}
+
+
+def test_a_correction_moves_the_seizure_in_the_pivot(officer, op):
+    """The route's countries and the month the pivot groups by follow a correction."""
+    from messaging.formatted import SeizureInput
+    from seizures.services import seizure_correct
+
+    s = seizure(op, officer, departure="LOS", transit=["ACC"])
+    before = pivot(officer, rows="departure_or_transit_country", columns="year")
+    assert before.cells == {"NG": {"2017": 1}, "GH": {"2017": 1}}
+    data = SeizureInput(
+        seized_at=datetime(2019, 1, 5, 9, 0, tzinfo=UTC),
+        airport="DSS",
+        commodity="cocaine",
+        quantity=Decimal("1"),
+        unit="kg",
+        concealment="checked_baggage",
+        detection="profiling",
+        departure="GRU",
+        transit=("CMN", "MA"),
+    )
+    seizure_correct(user=officer, seizure=s, data=data, reason="Route checked.")
+    after = pivot(officer, rows="departure_or_transit_country", columns="month")
+    assert after.cells == {"BR": {"2019-01": 1}, "MA": {"2019-01": 1}}
+    assert after.total == 1
