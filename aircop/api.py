@@ -4,10 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
-from accounts.auth import ApiBearerAuth
+from aircop.api_auth import SCOPED
 from aircop.exceptions import DomainError
 from messaging.api import router as messaging_router
 from seizures.api import router as seizures_router
@@ -20,7 +19,7 @@ api = NinjaAPI(
     description="Operational messaging for joint airport task forces. "
     "Authenticate with a session (browser) or `Authorization: Bearer <token>` "
     "(create tokens on your profile page).",
-    auth=[ApiBearerAuth(), django_auth],
+    auth=SCOPED,  # the path's objects are checked before the body is read (api_auth.py)
     urls_namespace="api",
 )
 api.add_router("/", accounts_router)
