@@ -83,25 +83,24 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the channel layer -----------------------------------------------------
     async def message_new(self, event):
-        operation = event["operation"]
-        if operation not in self.operations:
-            # Joined since connect? Check once against the database before dropping.
-            self.operations = await database_sync_to_async(selectors.operation_slugs_of)(
-                user=self.user
-            )
-            if operation not in self.operations:
-                return
-        await self._push(event, replay=False)
+        if await self._member_of(event["operation"]):
+            await self._push(event, replay=False)
 
     async def delivery_read(self, event):
-        if event["operation"] in self.operations:
+        if await self._member_of(event["operation"]):
             await self.send_json(event)
 
     async def delivery_acknowledged(self, event):
-        if event["operation"] in self.operations:
+        if await self._member_of(event["operation"]):
             await self.send_json(event)
 
     # --- helpers ----------------------------------------------------------------------
+    async def _member_of(self, operation: str) -> bool:
+        """Checked against the database for every event: a member who left (or was
+        deactivated) since connecting hears nothing more of the operation."""
+        self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=self.user)
+        return operation in self.operations
+
     async def _push(self, event: dict, *, replay: bool) -> bool:
         message_id = event["message"]["id"]
         if message_id in self.pushed_set:
