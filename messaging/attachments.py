@@ -7,7 +7,8 @@ Checking (``check_uploads``)
     parts; OpenDocument ``mimetype``), the OLE header for legacy Office files, and a text
     check (valid UTF-8 without NUL) for plain text and CSV. The name's extension must be
     one of the detected type's. Executables and scripts (ELF, PE, Mach-O, ``#!``), other
-    archives, unknown content, unsafe names and files over the limits are refused with a
+    archives, zip bombs, polyglots, images too large or unreadable (``hostile_files``),
+    unknown content, unsafe names and files over the limits are refused with a
     ``DomainError`` naming the file (field ``attachments``).
 
 Storage (``store``, ``open_plaintext``)
@@ -44,6 +45,8 @@ from PIL import Image, ImageOps
 from aircop import crypto
 from aircop.exceptions import DomainError
 
+from . import hostile_files
+
 FIELD = "attachments"
 THUMBNAIL_MAX = 480
 THUMBNAIL_CONTENT_TYPE = "image/jpeg"
@@ -75,14 +78,6 @@ MAGIC_TYPES = {
     "application/pdf": {"pdf"},
 }
 TEXT_TYPES = {"txt": "text/plain", "text": "text/plain", "log": "text/plain", "csv": "text/csv"}
-# Office documents are zips: refuse one that would inflate far beyond its size (a zip bomb).
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
-MAX_ZIP_RATIO = 100  # a member inflating more than this (and to over 1 MB) is a bomb
-# Images: a header may declare any size; decoding 10^10 pixels exhausts the memory.
-MAX_IMAGE_PIXELS = 50_000_000
-# Formats that must end with their trailer: bytes after it are another file (a polyglot).
-IMAGE_TRAILERS = {"image/png": b"IEND\xaeB`\x82", "image/gif": b";"}
-DECODED_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 EXECUTABLE_MAGIC = (
     b"\x7fELF",
     b"MZ",
@@ -160,22 +155,12 @@ def _is_utf8_text(upload: Upload) -> bool:
     return True
 
 
-def _inflates_too_much(archive: zipfile.ZipFile) -> bool:
-    members = archive.infolist()
-    if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-        return True
-    return any(
-        m.file_size > 1024 * 1024 and m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1)
-        for m in members
-    )
-
-
 def _zip_type(upload: Upload) -> tuple[str, set[str]] | str | None:
     """The content type and extensions of an office document in a zip, "zip_bomb", or None."""
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:  # type: ignore[arg-type]
-            if _inflates_too_much(archive):
+            if hostile_files.inflates_too_much(archive):
                 return "zip_bomb"
             names = archive.namelist()
             if "[Content_Types].xml" in names:
@@ -217,54 +202,16 @@ def _detect(upload: Upload, head: bytes, ext: str) -> tuple[str, set[str]] | str
     return "not_allowed"
 
 
-def _is_polyglot(upload: Upload, content_type: str) -> bool:
-    """True if the file is also another one: a zip directory at its end (PDF/ZIP, JPEG/JAR),
-    or bytes after the trailer of a PNG or a GIF (a script appended to an image)."""
-    if content_type.startswith("application/vnd.openxmlformats") or content_type.startswith(
-        "application/vnd.oasis"
-    ):
-        return False  # office documents are zips by design
-    upload.seek(0)
-    try:
-        if zipfile.is_zipfile(upload):  # type: ignore[arg-type]
-            return True
-    except OSError:
-        return False
-    trailer = IMAGE_TRAILERS.get(content_type)
-    if trailer is not None:
-        upload.seek(max(upload.size - len(trailer), 0))
-        return upload.read(len(trailer)) != trailer
-    return False
-
-
 def _check_image(upload: Upload, name: str) -> None:
-    """An image must declare a sane size and decode: Pillow's DecompressionBombError or a
-    broken file become a refusal, never a 500."""
-    too_large = _refuse(
-        _("“%(name)s” declares more pixels than an image may have (%(limit)d million).")
-        % {"name": name, "limit": MAX_IMAGE_PIXELS // 1_000_000},
-        "image_too_large",
-    )
-    upload.seek(0)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:  # type: ignore[arg-type]
-                width, height = image.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise too_large
-                image.draft("RGB", (THUMBNAIL_MAX, THUMBNAIL_MAX))
-                image.load()
-    except DomainError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise too_large from None
-    except (OSError, ValueError, SyntaxError, EOFError, Warning):
+    problem = hostile_files.image_problem(upload)
+    if problem == "image_too_large":
         raise _refuse(
-            _("“%(name)s” cannot be read as an image.") % {"name": name}, "unreadable_image"
-        ) from None
-    finally:
-        upload.seek(0)
+            _("“%(name)s” declares more pixels than an image may have (%(limit)d million).")
+            % {"name": name, "limit": hostile_files.MAX_IMAGE_PIXELS // 1_000_000},
+            problem,
+        )
+    if problem is not None:
+        raise _refuse(_("“%(name)s” cannot be read as an image.") % {"name": name}, problem)
 
 
 def _check_content(upload: Upload, name: str) -> str:
@@ -305,14 +252,14 @@ def _check_content(upload: Upload, name: str) -> str:
             % {"name": name, "type": content_type},
             "extension_mismatch",
         )
-    if _is_polyglot(upload, content_type):
+    if hostile_files.is_polyglot(upload, content_type):
         raise _refuse(
             _("“%(name)s” is also something else (an archive or a script hidden in it).")
             % {"name": name},
             "polyglot",
         )
     upload.seek(0)
-    if content_type in DECODED_IMAGES:
+    if content_type in hostile_files.DECODED_IMAGES:
         _check_image(upload, name)
     return content_type
 
