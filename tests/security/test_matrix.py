@@ -291,3 +291,32 @@ def test_an_id_too_large_for_the_database_is_not_found(route, world):
     for method in ("GET", "POST"):
         response = _request(client, method, url, api=route.is_api)
         assert response.status_code in answers, (method, url, response.status_code)
+
+
+# --- exports: the same routes with ?format= ---------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("anonymous", 302), ("outsider", 404), ("member", 200), ("staff", 200)],
+)
+def test_an_operations_export_answers_like_its_page(world, fmt, persona, expected):
+    client = _client(world, persona, matrix.MEMBER_OR_STAFF)
+    url = reverse("statistics:results", kwargs={"slug": world.operation.slug})
+    response = client.get(url, {"format": fmt})
+    assert response.status_code == expected
+    if expected == 200:
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert world.operation.slug in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(("persona", "sees"), [("outsider", False), ("member", True)])
+def test_the_statistics_export_holds_only_the_users_seizures(world, persona, sees):
+    client = _client(world, persona, matrix.SIGNED_IN)
+    response = client.get(
+        reverse("statistics:statistics"),
+        {"rows": "airport", "columns": "operation", "format": "csv"},
+    )
+    assert response.status_code == 200
+    assert ("DSS" in response.content.decode()) is sees
