@@ -7,14 +7,13 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import django_auth
 
 from accounts.api import router as accounts_router
 from accounts.audit.api import router as audit_router
-from accounts.auth import ApiBearerAuth
 from accounts.manage_api import router as manage_router
+from aircop.api_auth import SCOPED
 from aircop.exceptions import DomainError
 from aircop.ratelimit import RateLimited
 from messaging.api import router as messaging_router
@@ -24,13 +23,82 @@ from seizures.import_api import router as seizure_import_router
 from seizures.photo_api import router as seizure_photos_router
 from seizures.stats_api import router as statistics_router
 
-api = NinjaAPI(
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every error of the API: `detail` for people; `field` and `code` for a rule of the
+    domain; `errors`, one per field, for a malformed request (422) or a field's rule (400)."""
+
+    detail: str
+    field: str | None = None
+    code: str | None = None
+    errors: list[FieldErrorOut] | None = None
+
+
+ERRORS = {
+    "400": "A rule of the domain refused the request (`field` names the input)",
+    "401": "Authentication required: a session or a Bearer token",
+    "403": "Your role in this operation does not allow this",
+    "404": "No such object among yours (an operation, a message, a seizure you may see)",
+    "409": "The state of the object forbids it (e.g. a closed operation)",
+    "422": "Malformed request: `errors` names each field",
+}
+
+
+class AircopApi(NinjaAPI):
+    """The NinjaAPI, with the errors every endpoint may answer in its OpenAPI document."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["components"].setdefault("schemas", {})["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        field_error = schema["components"]["schemas"]["ErrorOut"].pop("$defs", {})
+        schema["components"]["schemas"].update(field_error)
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                for status in _error_statuses(method, operation):
+                    operation["responses"].setdefault(
+                        status,
+                        {
+                            "description": ERRORS[status],
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ErrorOut"}
+                                }
+                            },
+                        },
+                    )
+        return schema
+
+
+def _error_statuses(method: str, operation: dict) -> list[str]:
+    """401 everywhere; 400, 404 and 422 with any input (it may name an operation, a message);
+    403 when the path names an object or the request writes; 409 for writes."""
+    parameters = operation.get("parameters", [])
+    has_input = bool(parameters) or "requestBody" in operation
+    in_path = any(p.get("in") == "path" for p in parameters)
+    statuses = ["401"]
+    if has_input:
+        statuses += ["400", "404", "422"]
+    if in_path or method != "get":
+        statuses.append("403")
+    if method != "get":
+        statuses.append("409")
+    return statuses
+
+
+api = AircopApi(
     title="aircop API",
     version="1",
     description="Operational messaging for joint airport task forces. "
     "Authenticate with a session (browser) or `Authorization: Bearer <token>` "
     "(create tokens on your profile page).",
-    auth=[ApiBearerAuth(), django_auth],
+    auth=SCOPED,  # the path's objects are checked before the body is read (api_auth.py)
     urls_namespace="api",
 )
 logger = logging.getLogger(__name__)
@@ -54,7 +122,7 @@ def _field_of(loc) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
         where = parts.pop(0)
-        if where in ("body", "form") and parts and parts[0] == "payload":
+        if where in ("body", "form") and len(parts) > 1 and parts[0] == "payload":
             parts.pop(0)
         if parts and parts[0] in KINDS:  # the tag of the kind's schema (discriminated union)
             parts.pop(0)

@@ -16,6 +16,7 @@ from ninja.errors import ValidationError
 from ninja.files import UploadedFile
 
 from accounts.selectors import membership_for
+from aircop.identifiers import MAX_ID
 from aircop.ratelimit import hit as rate_limit_hit
 
 from . import schemas, selectors, services
@@ -280,7 +281,9 @@ def _send(request, slug: str, payload, files):
 
 
 @router.get("/operations/{slug}/inbox", response=schemas.InboxOut, summary="My inbox, oldest first")
-def inbox(request, slug: str, after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200)):
+def inbox(
+    request, slug: str, after: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=200)
+):
     """Messages addressed to me with an id above `after`, oldest first, `limit` at a time.
     Follow `next_after` until it is null to read everything."""
     membership = membership_for(user=request.auth, slug=slug)
@@ -336,7 +339,7 @@ def messages_search(
     priority: str = "",
     handling_code: str = "",
     ack: str = "",
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=MAX_ID),
     limit: int = Query(50, ge=1, le=200),
 ):
     """`q`: every word must appear in the subject or body (case and accents ignored);

@@ -7,7 +7,8 @@ Checking (``check_uploads``)
     parts; OpenDocument ``mimetype``), the OLE header for legacy Office files, and a text
     check (valid UTF-8 without NUL) for plain text and CSV. The name's extension must be
     one of the detected type's. Executables and scripts (ELF, PE, Mach-O, ``#!``), other
-    archives, unknown content, unsafe names and files over the limits are refused with a
+    archives, zip bombs, polyglots, images too large or unreadable (``hostile_files``),
+    unknown content, unsafe names and files over the limits are refused with a
     ``DomainError`` naming the file (field ``attachments``).
 
 Storage (``store``, ``open_plaintext``)
@@ -44,6 +45,8 @@ from PIL import Image, ImageOps
 
 from aircop import crypto
 from aircop.exceptions import DomainError
+
+from . import hostile_files
 
 FIELD = "attachments"
 THUMBNAIL_MAX = 480
@@ -153,11 +156,13 @@ def _is_utf8_text(upload: Upload) -> bool:
     return True
 
 
-def _zip_type(upload: Upload) -> tuple[str, set[str]] | None:
-    """The content type and extensions of an office document in a zip, else None."""
+def _zip_type(upload: Upload) -> tuple[str, set[str]] | str | None:
+    """The content type and extensions of an office document in a zip, "zip_bomb", or None."""
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:  # type: ignore[arg-type]
+            if hostile_files.inflates_too_much(archive):
+                return "zip_bomb"
             names = archive.namelist()
             if "[Content_Types].xml" in names:
                 for prefix, (content_type, ext) in OOXML.items():
@@ -198,12 +203,30 @@ def _detect(upload: Upload, head: bytes, ext: str) -> tuple[str, set[str]] | str
     return "not_allowed"
 
 
+def _check_image(upload: Upload, name: str) -> None:
+    problem = hostile_files.image_problem(upload)
+    if problem == "image_too_large":
+        raise _refuse(
+            _("“%(name)s” declares more pixels than an image may have (%(limit)d million).")
+            % {"name": name, "limit": hostile_files.MAX_IMAGE_PIXELS // 1_000_000},
+            problem,
+        )
+    if problem is not None:
+        raise _refuse(_("“%(name)s” cannot be read as an image.") % {"name": name}, problem)
+
+
 def _check_content(upload: Upload, name: str) -> str:
     upload.seek(0)
     head = upload.read(_HEAD)
     ext = _extension(name)
     found = _detect(upload, head, ext)
     upload.seek(0)
+    if found == "zip_bomb":
+        raise _refuse(
+            _("“%(name)s” would inflate to far more than its size: it cannot be attached.")
+            % {"name": name},
+            "zip_bomb",
+        )
     if found == "executable":
         raise _refuse(
             _("“%(name)s” is a program or a script: it cannot be attached.") % {"name": name},
@@ -230,6 +253,15 @@ def _check_content(upload: Upload, name: str) -> str:
             % {"name": name, "type": content_type},
             "extension_mismatch",
         )
+    if hostile_files.is_polyglot(upload, content_type):
+        raise _refuse(
+            _("“%(name)s” is also something else (an archive or a script hidden in it).")
+            % {"name": name},
+            "polyglot",
+        )
+    upload.seek(0)
+    if content_type in hostile_files.DECODED_IMAGES:
+        _check_image(upload, name)
     return content_type
 
 

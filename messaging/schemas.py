@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
+from aircop.identifiers import MAX_ID
 from seizures.codes import Commodity, Concealment, Detection, Unit
 
 from .codes import DocumentType, HandlingCode, Outcome, Priority, RiskIndicator
@@ -113,14 +114,18 @@ class AlertMessageIn(_MessageInBase):
 class ResponseMessageIn(_MessageInBase):
     kind: Literal["response"]
     alert_id: int = Field(
-        description="The Alert answered; recipients default to its sender and the OCUs"
+        ge=1,
+        le=MAX_ID,
+        description="The Alert answered; recipients default to its sender and the OCUs",
     )
     response: ResponseIn
 
 
 class SeizureMessageIn(_MessageInBase):
     kind: Literal["seizure"]
-    alert_id: int | None = Field(None, description="The Alert it came from, if any")
+    alert_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The Alert it came from, if any"
+    )
     seizure: SeizureIn
 
 

@@ -18,6 +18,7 @@ from ninja.files import UploadedFile
 
 from accounts.models import Operation
 from aircop.exceptions import DomainError, NotFound
+from aircop.identifiers import MAX_ID
 from messaging.formatted import MAX_COUNT, SeizureInput
 from messaging.schemas import PLACE, AttachmentOut, SeizureIn
 from seizures.codes import Commodity, Concealment, Detection, Unit
@@ -43,7 +44,9 @@ class SeizureCreateIn(SeizureIn):
     persons_arrested: int = Field(0, ge=0, le=MAX_COUNT)
     companies_incriminated: int = Field(0, ge=0, le=MAX_COUNT)
     operation: str | None = Field(None, description="Slug of one of your open operations")
-    alert_id: int | None = Field(None, description="The Alert the seizure follows, if any")
+    alert_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The Alert the seizure follows, if any"
+    )
     notes: str = Field("", max_length=services.NOTES_MAX)
 
 
@@ -82,7 +85,7 @@ class SeizureFiltersIn(Schema):
         None, pattern=r"^[A-Za-z]{2}$", description="Of the departure, a transit or destination"
     )
     detection: Detection | None = None
-    after: int = Field(0, ge=0, description="Only seizures with an id above this")
+    after: int = Field(0, ge=0, le=MAX_ID, description="Only seizures with an id above this")
     limit: int = Field(50, ge=1, le=200)
 
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from ninja import Query, Router
 
+from aircop.api_auth import UNSCOPED
+
 from .statistics import operation_results, pivot_as_dict, pivot_query_from, seizure_pivot
 
 router = Router(tags=["statistics"])
@@ -27,7 +29,8 @@ def _jsonable(value):
 
 @router.get(
     "/operations/{slug}/results",
-    summary="The results of an operation (members only)",
+    summary="The results of an operation (members and administrators)",
+    auth=UNSCOPED,  # administrators too: results_access decides
     description="Seizures per commodity (count, quantity per unit), currency (count, USD), "
     "persons arrested, companies incriminated, airports and countries, messages per kind, "
     "alerts sent / answered / positive and the seizures they led to, seizures per day.",

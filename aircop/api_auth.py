@@ -1,0 +1,56 @@
+"""Who calls the API, and whether the objects its path names are theirs, before the body is read.
+
+django-ninja authenticates, then parses and validates the parameters and the body, then runs
+the endpoint. An endpoint's own selector (``membership_for``, ``message_for``...) answers 404
+to a user outside the operation, but only after validation: a malformed body from an outsider
+would get 422 where a well-formed one gets 404. The authentication classes here therefore check
+the objects named in the path as soon as the user is known, with the same selectors: an
+operation (``slug``), a message (``message_id``), a seizure (``seizure_id``). Each endpoint still
+applies its full rule (a recipient, an OCU ...) afterwards.
+
+An endpoint whose path object is reachable by more than its members (an operation's results,
+open to administrators) declares ``auth=UNSCOPED`` and keeps its own check.
+"""
+
+from __future__ import annotations
+
+from ninja.security import SessionAuth
+
+from accounts.auth import ApiBearerAuth
+from accounts.selectors import membership_for
+from messaging.selectors import message_for
+from seizures.selectors import seizure_for
+
+
+def path_scope_check(request, user) -> None:
+    """Http404 unless every object named in the resolved path is visible to ``user``."""
+    match = getattr(request, "resolver_match", None)
+    kwargs = match.kwargs if match is not None else {}
+    if "slug" in kwargs:
+        membership_for(user=user, slug=str(kwargs["slug"]))
+    message_id = str(kwargs.get("message_id", ""))
+    if message_id.isdigit():
+        message_for(user=user, message_id=int(message_id))
+    seizure_id = str(kwargs.get("seizure_id", ""))
+    if seizure_id.isdigit():
+        seizure_for(user=user, seizure_id=int(seizure_id))
+
+
+class _PathScoped:
+    def __call__(self, request):
+        user = super().__call__(request)  # type: ignore[misc]
+        if user:
+            path_scope_check(request, user)
+        return user
+
+
+class ScopedBearerAuth(_PathScoped, ApiBearerAuth):
+    """``Authorization: Bearer <token>``, then the path's objects."""
+
+
+class ScopedSessionAuth(_PathScoped, SessionAuth):
+    """The browser's session (with its CSRF check), then the path's objects."""
+
+
+SCOPED = [ScopedBearerAuth(), ScopedSessionAuth()]
+UNSCOPED = [ApiBearerAuth(), SessionAuth()]

@@ -1,0 +1,228 @@
+"""The authorisation matrix: every HTTP and websocket route of the site, classified.
+
+A route is keyed by its pattern as Django resolves it (the prefixes of its includes joined,
+e.g. ``o/<slug:slug>/messages/<int:message_id>/``). Its value is an ``Access``, or a dict of
+``{method: Access}`` when the methods of one path differ (the API's GET and PATCH of a
+seizure). A whole include can be classified at once in ``GROUPS`` (the Django admin), with
+``GROUP_EXCEPTIONS`` for the few routes inside it that answer otherwise.
+
+tests/security/test_matrix.py walks the URL configuration and the websocket routes; a route
+missing here fails the run with its name and pattern, and so does an entry here that matches
+no route any more. To classify a new route, add one line below (see docs/architecture.md,
+"The authorisation matrix"); if its URL has a new keyword argument, give it a value in
+``tests/security/conftest.py`` (``World.kwargs``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The personas every route is exercised as (tests/security/conftest.py builds them):
+#   anonymous - not signed in
+#   member    - the persona the route is for: an officer of the operation for member routes
+#               (a recipient of the message, owner of the token and the import job); its OCU
+#               for OCU routes
+#   outsider  - an active member of another operation only
+#   wrong     - an officer of the operation on a route for its OCUs (and not the seizure's
+#               reporter); on member routes there is no wrong role and it is not run
+#   staff     - an administrator (is_staff, superuser) who is a member of no operation
+
+ALLOW = "allow"  # anything but 401/403/404/5xx: 2xx, 3xx, 400/409/422 for an empty body
+LOGIN = "login"  # a page redirects to the login page; the API answers 401
+ADMIN_LOGIN = "admin_login"  # the Django admin redirects to its own login page
+FORBIDDEN = "403"  # a member whose role does not allow it
+NOT_FOUND = "404"  # the route (or the object) does not exist for this persona
+
+
+@dataclass(frozen=True)
+class Access:
+    name: str
+    description: str
+    anonymous: str
+    member: str
+    outsider: str
+    staff: str
+    wrong: str | None = None  # None: no wrong role for this access
+
+    def expected(self, persona: str) -> str | None:
+        return getattr(self, persona)
+
+
+PUBLIC = Access("public", "anyone, signed in or not", ALLOW, ALLOW, ALLOW, ALLOW, wrong=None)
+SIGNED_IN = Access(
+    "signed_in",
+    "any signed-in user (what it shows is scoped to the user)",
+    LOGIN,
+    ALLOW,
+    ALLOW,
+    ALLOW,
+)
+OWNER = Access(
+    "owner",
+    "the signed-in user who owns the object (an API token, an import job); "
+    "anyone else, administrators included, 404",
+    LOGIN,
+    ALLOW,
+    NOT_FOUND,
+    NOT_FOUND,
+)
+MEMBER = Access(
+    "member",
+    "an active member of the operation (of the message: its sender or a recipient); "
+    "administrators are not members: 404 (messages are need-to-know)",
+    LOGIN,
+    ALLOW,
+    NOT_FOUND,
+    NOT_FOUND,
+)
+MEMBER_OR_STAFF = Access(
+    "member_or_staff",
+    "an active member of the operation, or an administrator (the register "
+    "and the results, not the messages)",
+    LOGIN,
+    ALLOW,
+    NOT_FOUND,
+    ALLOW,
+)
+OCU = Access(
+    "ocu",
+    "an OCU of the operation; its other members 403, anyone else 404",
+    LOGIN,
+    ALLOW,
+    NOT_FOUND,
+    NOT_FOUND,
+    wrong=FORBIDDEN,
+)
+CORRECTOR = Access(
+    "corrector",
+    "who may correct a seizure: its reporter, the OCUs of its operation, "
+    "administrators; other members 403, anyone else 404",
+    LOGIN,
+    ALLOW,
+    NOT_FOUND,
+    ALLOW,
+    wrong=FORBIDDEN,
+)
+STAFF = Access(
+    "staff",
+    "an administrator (is_staff): the Django admin; anyone else is sent to its login",
+    ADMIN_LOGIN,
+    ADMIN_LOGIN,
+    ADMIN_LOGIN,
+    ALLOW,
+)
+ADMIN_NO_PAGE = Access(
+    "admin_no_page",
+    "an admin route that leads nowhere even for an administrator (404): the catch-all of "
+    'unknown admin URLs, and "view on site" (no model of aircop has a public page)',
+    ADMIN_LOGIN,
+    ADMIN_LOGIN,
+    ADMIN_LOGIN,
+    NOT_FOUND,
+)
+NOWHERE = Access(
+    "nowhere",
+    "answers 404 to everyone (a route that leads nowhere in this site)",
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+)
+
+ROUTES: dict[str, Access | dict[str, Access]] = {
+    # --- accounts ---------------------------------------------------------------------------
+    "": SIGNED_IN,  # home: redirects to the last operation
+    "accounts/login/": PUBLIC,
+    "accounts/logout/": PUBLIC,  # POST only; signs out whoever is signed in
+    "accounts/password/": SIGNED_IN,
+    "accounts/password/done/": SIGNED_IN,
+    "accounts/profile/": SIGNED_IN,
+    "accounts/tokens/": SIGNED_IN,
+    "accounts/tokens/<int:token_id>/revoke/": OWNER,
+    "accounts/operations/": SIGNED_IN,
+    "accounts/operations/<slug:slug>/leave/": MEMBER,
+    "accounts/language/": PUBLIC,
+    # --- messaging pages ----------------------------------------------------------------------
+    "o/<slug:slug>/": MEMBER,
+    "o/<slug:slug>/sent/": MEMBER,
+    "o/<slug:slug>/search/": MEMBER,
+    "o/<slug:slug>/compose/": MEMBER,
+    "o/<slug:slug>/alerts/new/": MEMBER,
+    "o/<slug:slug>/seizures/new/": MEMBER,
+    "o/<slug:slug>/follow-up/": OCU,
+    "o/<slug:slug>/messages/<int:message_id>/": MEMBER,
+    "o/<slug:slug>/messages/<int:message_id>/respond/": MEMBER,
+    "o/<slug:slug>/messages/<int:message_id>/acknowledge/": MEMBER,
+    "o/<slug:slug>/messages/<int:message_id>/forward/": MEMBER,
+    "o/<slug:slug>/messages/<int:message_id>/attachments/<uuid:uid>/": MEMBER,
+    "o/<slug:slug>/messages/<int:message_id>/attachments/<uuid:uid>/thumbnail/": MEMBER,
+    # --- seizures, import, figures -------------------------------------------------------
+    "seizures/import/": SIGNED_IN,
+    "seizures/import/<int:job_id>/": OWNER,
+    "seizures/import/template.<str:fmt>": SIGNED_IN,
+    "seizures/": SIGNED_IN,
+    "seizures/new/": SIGNED_IN,
+    "seizures/<int:seizure_id>/": MEMBER_OR_STAFF,
+    "seizures/<int:seizure_id>/edit/": CORRECTOR,
+    "o/<slug:slug>/results/": MEMBER_OR_STAFF,
+    "statistics/": SIGNED_IN,
+    # --- the JSON API -------------------------------------------------------------------------
+    "api/v1/": NOWHERE,  # django-ninja's root: no view behind it
+    "api/v1/openapi.json": PUBLIC,
+    "api/v1/docs": PUBLIC,
+    "api/v1/operations": SIGNED_IN,
+    "api/v1/operations/<slug>/members": MEMBER,
+    "api/v1/operations/<slug>/messages": MEMBER,
+    "api/v1/operations/<slug>/messages/multipart": MEMBER,
+    "api/v1/operations/<slug>/inbox": MEMBER,
+    "api/v1/operations/<slug>/messages/search": MEMBER,
+    "api/v1/operations/<slug>/follow-up": OCU,
+    "api/v1/operations/<slug>/results": MEMBER_OR_STAFF,
+    "api/v1/messages/<message_id>": MEMBER,
+    "api/v1/messages/<message_id>/attachments/<uid>": MEMBER,
+    "api/v1/messages/<message_id>/attachments/<uid>/thumbnail": MEMBER,
+    "api/v1/messages/<message_id>/ack": MEMBER,
+    "api/v1/messages/<message_id>/forward": MEMBER,
+    "api/v1/seizures": SIGNED_IN,
+    "api/v1/seizures/import": SIGNED_IN,
+    "api/v1/seizures/pivot": SIGNED_IN,
+    "api/v1/seizures/<int:seizure_id>": {"GET": MEMBER_OR_STAFF, "PATCH": CORRECTOR},
+}
+
+# Whole includes classified at once: a route whose pattern starts with the prefix.
+GROUPS: dict[str, Access] = {
+    "admin/": STAFF,
+}
+# Routes inside a group that answer otherwise (full pattern).
+GROUP_EXCEPTIONS: dict[str, Access] = {
+    "admin/login/": PUBLIC,
+    "admin/logout/": PUBLIC,  # POST only; anyone else is sent to the admin's index
+    "admin/r/<path:content_type_id>/<path:object_id>/": ADMIN_NO_PAGE,
+    "admin/(?P<url>.*)$": ADMIN_NO_PAGE,
+}
+# In the admin, an administrator may also get 403 where a ModelAdmin refuses an action to
+# everyone (read-only audit events, messages, seizures: they change through services only);
+# test_matrix.py checks the ModelAdmin does refuse it to a superuser.
+
+# Websocket routes (messaging/websocket_urls.py), exercised by test_websocket_matrix.py.
+WEBSOCKET_ROUTES: dict[str, Access] = {
+    "ws/": SIGNED_IN,  # each event is delivered only to active members of its operation
+}
+
+
+def access_for(route: str) -> Access | dict[str, Access] | None:
+    if route in ROUTES:
+        return ROUTES[route]
+    if route in GROUP_EXCEPTIONS:
+        return GROUP_EXCEPTIONS[route]
+    for prefix, access in GROUPS.items():
+        if route.startswith(prefix):
+            return access
+    return None
+
+
+def access_for_method(route: str, method: str) -> Access | None:
+    access = access_for(route)
+    if isinstance(access, dict):
+        return access.get(method)
+    return access
