@@ -2,7 +2,7 @@
 the closed COCAIR 2 (14-20 June 2010) with its published results as seizures."""
 
 from base64 import b32encode
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -81,6 +81,11 @@ PEOPLE = [
     ),
 ]
 
+# The demo's live operations run from a few days ago to a few weeks ahead, whenever it is seeded,
+# so that the scheduled lifecycle (accounts.operations_advance) keeps them active.
+ACTIVE_FROM = date.today() - timedelta(days=3)
+ACTIVE_UNTIL = date.today() + timedelta(days=28)
+
 OPERATIONS = [
     {
         "slug": "cocair",
@@ -90,15 +95,16 @@ OPERATIONS = [
         "smuggling by air between South America, Africa and Europe.",
         "description_fr": "Opération conjointe douane et police contre le trafic de cocaïne "
         "et d'espèces par voie aérienne entre l'Amérique du Sud, l'Afrique et l'Europe.",
-        "start_date": date(2017, 12, 9),
-        "end_date": date(2017, 12, 17),
+        # Running now (the lifecycle task would close an operation whose end date is past).
+        "start_date": ACTIVE_FROM,
+        "end_date": ACTIVE_UNTIL,
     },
     {
         "slug": "caribe",
         "name": "AIRCOP Caribbean pilot",
         "description": "Pilot operation of the Caribbean airport task forces.",
-        "start_date": date(2018, 3, 5),
-        "end_date": date(2018, 3, 11),
+        "start_date": ACTIVE_FROM,
+        "end_date": ACTIVE_UNTIL,
     },
 ]
 
