@@ -2,7 +2,7 @@
 the closed COCAIR 2 (14-20 June 2010) with its published results as seizures."""
 
 from base64 import b32encode
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -668,7 +668,7 @@ class Command(BaseCommand):
             alert_id=alert.pk,
             body="White powder in the false bottom of the checked bag; field test positive.",
             details=SeizureInput(
-                seized_at=datetime(2017, 12, 10, 6, 40, tzinfo=UTC),
+                seized_at=datetime.combine(ACTIVE_FROM + timedelta(days=1), time(6, 40), UTC),
                 airport="DSS",
                 commodity=Commodity.COCAINE,
                 quantity=Decimal("2.150"),
