@@ -11,13 +11,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.auth import WebsocketBearerAuthMiddleware, websocket_origin_validator  # noqa: E402
+from aircop.request_id import WebsocketRequestIdMiddleware  # noqa: E402
 from messaging.websocket_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": websocket_origin_validator(
-            AuthMiddlewareStack(WebsocketBearerAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        "websocket": WebsocketRequestIdMiddleware(
+            websocket_origin_validator(
+                AuthMiddlewareStack(WebsocketBearerAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )
