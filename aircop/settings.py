@@ -148,20 +148,34 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Channel layer and Celery -----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# AIRCOP_CHANNEL_LAYER: "core" (RedisChannelLayer, the default) or "pubsub"
+# (RedisPubSubChannelLayer); docs/performance.md compares them. Capacity and expiry bound what a
+# slow consumer can queue (core only); delivery never depends on them: clients resume from the
+# database.
+CHANNEL_LAYER_BACKENDS = {
+    "core": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
 if REDIS_URL:
+    _layer = os.environ.get("AIRCOP_CHANNEL_LAYER", "core")
+    if _layer not in CHANNEL_LAYER_BACKENDS:
+        raise ImproperlyConfigured("AIRCOP_CHANNEL_LAYER must be core or pubsub.")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": CHANNEL_LAYER_BACKENDS[_layer],
             "CONFIG": {
                 # redis-py 8 times socket reads out after 5 s, the channel layer's own blocking
                 # read time: idle consumers would die. Its default pool (100) is too small for
                 # bursts of joins, leaves and broadcasts.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
-                "capacity": 1500,
-                "expiry": 60,
             },
         }
     }
+    if _layer == "core":
+        CHANNEL_LAYERS["default"]["CONFIG"].update(
+            capacity=int(os.environ.get("AIRCOP_CHANNEL_CAPACITY", "1500")),
+            expiry=int(os.environ.get("AIRCOP_CHANNEL_EXPIRY", "60")),
+        )
 elif PRODUCTION:
     raise ImproperlyConfigured("REDIS_URL must be set when AIRCOP_PRODUCTION=1.")
 else:

@@ -23,14 +23,18 @@ CHANNEL_PREFIX = f"aircop-it-{uuid.uuid4().hex[:12]}"
 SERVER_SETTINGS = "tests.integration.server_settings"
 
 
-def start_server(directory: Path, name: str) -> AsgiServer:
-    """``tests.conftest.start_asgi_server`` with this run's channel-layer prefix."""
-    port = _free_port()
-    log = directory / f"{name}-{port}.log"
+def start_server(
+    directory: Path, name: str, *, port: int | None = None, env: dict[str, str] | None = None
+) -> AsgiServer:
+    """``tests.conftest.start_asgi_server`` with this run's channel-layer prefix; ``port`` to
+    start again where a stopped server listened, ``env`` to override its environment."""
+    port = port or _free_port()
+    log = directory / f"{name}-{port}-{time.monotonic_ns()}.log"
     env = {
         **server_environment(),
         "DJANGO_SETTINGS_MODULE": SERVER_SETTINGS,
         "AIRCOP_CHANNEL_PREFIX": CHANNEL_PREFIX,
+        **(env or {}),
     }
     process = subprocess.Popen(
         [
