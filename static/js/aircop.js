@@ -432,6 +432,16 @@
     var pingTimer = null;
     var retryTimer = null;
     var socket = null;
+    // The channel layer may drop an event (a process that could not keep up): every few
+    // minutes, and when the tab comes back, ask the database for anything missed.
+    var CATCH_UP_MS = 5 * 60 * 1000;
+    var lastResume = 0;
+
+    function resume() {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return;
+      lastResume = Date.now();
+      socket.send(JSON.stringify({ type: "resume", after: lastId }));
+    }
 
     function setStatus(state) {
       if (!status) return;
@@ -463,9 +473,12 @@
       ws.addEventListener("open", function () {
         attempt = 0;
         setStatus("online");
-        ws.send(JSON.stringify({ type: "resume", after: lastId }));
+        resume();
         clearInterval(pingTimer);
-        pingTimer = setInterval(function () { ws.send(JSON.stringify({ type: "ping" })); }, 25000);
+        pingTimer = setInterval(function () {
+          if (Date.now() - lastResume >= CATCH_UP_MS) resume();
+          else ws.send(JSON.stringify({ type: "ping" }));
+        }, 25000);
       });
       ws.addEventListener("message", function (e) {
         var event = JSON.parse(e.data);
@@ -500,7 +513,9 @@
     }
     window.addEventListener("online", retryNow);
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "visible") retryNow();
+      if (document.visibilityState !== "visible") return;
+      if (retryTimer !== null) retryNow();
+      else resume();
     });
     open();
   }
