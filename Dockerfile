@@ -14,7 +14,8 @@ RUN BUILD_KEY=$(python -c "import base64, os; print(base64.b64encode(os.urandom(
     DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \
     AIRCOP_MASTER_KEYS="build:$BUILD_KEY" AIRCOP_INDEX_KEY="$BUILD_KEY" \
     python manage.py collectstatic --noinput \
- && chown -R aircop /app
+ && chown -R aircop /app \
+ && mkdir -p /var/lib/aircop/attachments && chown -R aircop /var/lib/aircop
 
 USER aircop
 EXPOSE 8000
