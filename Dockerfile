@@ -19,4 +19,6 @@ RUN BUILD_KEY=$(python -c "import base64, os; print(base64.b64encode(os.urandom(
 
 USER aircop
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "aircop.asgi:application"]
+# A websocket handshake may take more than daphne's default 5 s when thousands of browsers
+# reconnect at once (after a restart): refused handshakes would only make them retry.
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "--websocket_connect_timeout", "30", "aircop.asgi:application"]

@@ -72,7 +72,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--server", choices=["daphne", "uvicorn", "both"], default="daphne")
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
     parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measurement")
-    parser.add_argument("--connect-concurrency", type=int, default=50)
+    parser.add_argument("--connect-concurrency", type=int, default=20)
     parser.add_argument("--database", default="aircop_bench")
     parser.add_argument("--keep-db", action="store_true")
     return parser.parse_args()

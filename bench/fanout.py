@@ -100,7 +100,7 @@ def parse_args() -> argparse.Namespace:
         "--timeout", type=float, default=30.0, help="seconds to wait for one message's fan-out"
     )
     parser.add_argument(
-        "--connect-concurrency", type=int, default=50, help="websocket handshakes in flight"
+        "--connect-concurrency", type=int, default=20, help="websocket handshakes in flight"
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -301,6 +301,10 @@ def server_command(kind: str, port: int) -> list[str]:
         sys.executable,
         "-m",
         "daphne",
+        # daphne refuses (403) a websocket whose handshake takes more than 5 s by default: a
+        # reconnection storm on a busy machine takes longer. The Dockerfile sets the same.
+        "--websocket_connect_timeout",
+        "30",
         "--verbosity",
         "0",
         "-b",
@@ -329,6 +333,19 @@ def start_server(env: dict[str, str], log_dir: Path, name: str, kind: str = "dap
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"{kind} did not listen on {port} within 60 s:\n{log_path.read_text()}")
+
+
+def warm_up(servers: list[Server], ocu_secret: str) -> None:
+    """Load the whole app in each process (URL conf, API, authentication) before measuring."""
+    import httpx
+
+    for server in servers:
+        httpx.get(f"{server.url}/health/ready", timeout=60)
+        httpx.get(
+            f"{server.url}/api/v1/operations",
+            headers={"Authorization": f"Bearer {ocu_secret}"},
+            timeout=60,
+        )
 
 
 def server_problems(servers: list[Server]) -> str:
@@ -716,6 +733,7 @@ def main() -> int:
                         for n in range(args.servers)
                     ]
                     all_servers += servers
+                    warm_up(servers, seed_data.ocu_secret)
                     bench = Bench(args, seed_data, servers, size)
                     asyncio.run(bench.run())
                     code |= report(bench, args, setup_seconds, run)

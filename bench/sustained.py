@@ -56,6 +56,7 @@ from bench.fanout import (  # noqa: E402
     service_urls,
     start_server,
     summary,
+    warm_up,
 )
 
 
@@ -160,7 +161,7 @@ class Load:
     async def run(self) -> None:
         import httpx
 
-        gate, ready = asyncio.Semaphore(50), asyncio.Queue()
+        gate, ready = asyncio.Semaphore(20), asyncio.Queue()
         listeners = [
             asyncio.create_task(self.listen(n, gate, ready)) for n in range(len(self.secrets))
         ]
@@ -295,6 +296,7 @@ def main() -> int:
             start_server(dict(os.environ), log_dir, f"{args.server}-{n}", args.server)
             for n in range(args.servers)
         ]
+        warm_up(servers, seed_data.ocu_secret)
         load = Load(args, seed_data.officer_secrets, seed_data.ocu_secret, servers)
         asyncio.run(load.run())
         code = report(load, args, load_before)
