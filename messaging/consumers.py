@@ -27,13 +27,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
-        self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=user)
+        self.operations = set()
         self.group = realtime.user_group(user.pk)
         # Ids pushed on this connection: a message is never pushed twice, whether it
         # arrives live, by replay, or both while a resume is running.
         self.pushed: deque[int] = deque(maxlen=RECENT_IDS)
         self.pushed_set: set[int] = set()
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._refresh_operations()
         await self.accept()
         await self.send_json(
             {"type": "hello", "user": user.username, "operations": sorted(self.operations)}
@@ -42,6 +43,30 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            for slug in self.operations:
+                await self.channel_layer.group_discard(
+                    realtime.operation_group(slug), self.channel_name
+                )
+
+    async def _refresh_operations(self) -> None:
+        """The user's operations from the database, and this socket in their groups."""
+        current = set(await database_sync_to_async(selectors.operation_slugs_of)(user=self.user))
+        for slug in current - self.operations:
+            await self.channel_layer.group_add(realtime.operation_group(slug), self.channel_name)
+        for slug in self.operations - current:
+            await self.channel_layer.group_discard(
+                realtime.operation_group(slug), self.channel_name
+            )
+        self.operations = current
+
+    def _addressed(self, event: dict) -> dict | None:
+        """The event without its ``recipients``, or None when it names others only (an event
+        sent to an operation's group reaches every member's socket)."""
+        if "recipients" not in event:
+            return event
+        if self.user.pk not in event["recipients"]:
+            return None
+        return {key: value for key, value in event.items() if key != "recipients"}
 
     # --- from the client ---------------------------------------------------------
     async def receive_json(self, content, **kwargs):
@@ -61,7 +86,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "field": field, "detail": detail})
 
     async def _resume(self, after: int):
-        self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=self.user)
+        await self._refresh_operations()
         batch = settings.AIRCOP_RESUME_BATCH
         replayed = 0
         last = after
@@ -83,22 +108,25 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the channel layer -----------------------------------------------------
     async def message_new(self, event):
+        event = self._addressed(event)
+        if event is None:
+            return
         operation = event["operation"]
         if operation not in self.operations:
             # Joined since connect? Check once against the database before dropping.
-            self.operations = await database_sync_to_async(selectors.operation_slugs_of)(
-                user=self.user
-            )
+            await self._refresh_operations()
             if operation not in self.operations:
                 return
         await self._push(event, replay=False)
 
     async def delivery_read(self, event):
-        if event["operation"] in self.operations:
+        event = self._addressed(event)
+        if event is not None and event["operation"] in self.operations:
             await self.send_json(event)
 
     async def delivery_acknowledged(self, event):
-        if event["operation"] in self.operations:
+        event = self._addressed(event)
+        if event is not None and event["operation"] in self.operations:
             await self.send_json(event)
 
     # --- helpers ----------------------------------------------------------------------
