@@ -2,13 +2,16 @@
 
 The database is the source of truth; the socket only notifies. A client that
 reconnects sends ``{"type": "resume", "after": <last message id seen>}`` and
-gets every delivery above it, oldest first, then ``resume.done``. Event
+gets every delivery above it, oldest first, then ``resume.done``; or it connects
+to ``/ws/?after=<id>``, which replays before any live event is pushed, so that
+events arrive in order across a reconnection. Event
 schemas: docs/architecture.md ("Websocket events").
 """
 
 from __future__ import annotations
 
 from collections import deque
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -39,6 +42,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "hello", "user": user.username, "operations": sorted(self.operations)}
         )
+        # Replayed here, before this consumer handles its first live event (they wait in the
+        # channel layer meanwhile): the replay comes first, then what is new, in order.
+        after = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
+        if after:
+            await self._resume_from(after[-1])
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
@@ -72,15 +80,19 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "resume":
-            after = content.get("after", 0)
-            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-                await self._error("after", "`after` must be a non-negative integer message id.")
-                return
-            await self._resume(after)
+            await self._resume_from(content.get("after", 0))
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
             await self._error("type", "Unknown event type; expected `resume` or `ping`.")
+
+    async def _resume_from(self, after) -> None:
+        if isinstance(after, str) and after.isdigit():
+            after = int(after)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            await self._error("after", "`after` must be a non-negative integer message id.")
+            return
+        await self._resume(after)
 
     async def _error(self, field: str, detail: str):
         await self.send_json({"type": "error", "field": field, "detail": detail})

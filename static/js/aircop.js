@@ -468,12 +468,13 @@
       retryTimer = null;
       if (socket && socket.readyState <= WebSocket.OPEN) return; // connecting or open already
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      var ws = new WebSocket(scheme + location.host + url);
+      // ?after= : the server replays what this page missed before any new event, in order.
+      var ws = new WebSocket(scheme + location.host + url + "?after=" + lastId);
       socket = ws;
       ws.addEventListener("open", function () {
         attempt = 0;
         setStatus("online");
-        resume();
+        lastResume = Date.now();
         clearInterval(pingTimer);
         pingTimer = setInterval(function () {
           if (Date.now() - lastResume >= CATCH_UP_MS) resume();

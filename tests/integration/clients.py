@@ -83,7 +83,8 @@ async def post_message(
 
 class ResumingClient:
     """A client that keeps reconnecting like the browser does: after any loss of its socket it
-    connects again (to ``url()``, asked anew each time) and resumes after the last id it saw.
+    connects again (to ``url()``, asked anew each time) with ``?after=`` the last id it saw, so
+    the server replays what it missed before anything new.
 
     ``ids`` lists every ``message.new`` it received, in arrival order, across connections, so a
     test can count what was lost and what came twice.
@@ -107,7 +108,7 @@ class ResumingClient:
         while not stop.is_set():
             try:
                 async with connect(
-                    self.url(),
+                    f"{self.url()}?after={self.last_id}",
                     additional_headers={"Authorization": f"Bearer {self.token}"},
                     open_timeout=5,
                     ping_interval=self.ping_interval,
@@ -117,8 +118,7 @@ class ResumingClient:
                     self.socket = ws
                     if json.loads(await asyncio.wait_for(ws.recv(), WAIT))["type"] != "hello":
                         continue
-                    await ws.send(json.dumps({"type": "resume", "after": self.last_id}))
-                    self.connections += 1
+                    self.connections += 1  # the server replays after `after`, then goes live
                     async for raw in ws:
                         event = json.loads(raw)
                         if event["type"] == "message.new":
