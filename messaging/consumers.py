@@ -10,8 +10,10 @@ schemas: docs/architecture.md ("Websocket events").
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from urllib.parse import parse_qs
+from weakref import WeakKeyDictionary
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -21,6 +23,19 @@ from . import delivery_marks, realtime, selectors
 
 CLOSE_UNAUTHENTICATED = 4401
 RECENT_IDS = 2000
+# Group joins and leaves in flight at once in one process: thousands of sockets closing together
+# (a proxy restart) would otherwise ask the Redis pool for more connections than it holds
+# (max_connections), and a failed leave keeps a dead channel in its group for a day.
+LAYER_CALLS_PER_PROCESS = 200
+_layer_gates: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _layer_gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _layer_gates.get(loop)
+    if gate is None:
+        gate = _layer_gates[loop] = asyncio.Semaphore(LAYER_CALLS_PER_PROCESS)
+    return gate
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -36,7 +51,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # arrives live, by replay, or both while a resume is running.
         self.pushed: deque[int] = deque(maxlen=RECENT_IDS)
         self.pushed_set: set[int] = set()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._join(self.group)
         await self._refresh_operations()
         await self.accept()
         await self.send_json(
@@ -50,21 +65,25 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._leave(self.group)
             for slug in self.operations:
-                await self.channel_layer.group_discard(
-                    realtime.operation_group(slug), self.channel_name
-                )
+                await self._leave(realtime.operation_group(slug))
+
+    async def _join(self, group: str) -> None:
+        async with _layer_gate():
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, group: str) -> None:
+        async with _layer_gate():
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _refresh_operations(self) -> None:
         """The user's operations from the database, and this socket in their groups."""
         current = set(await database_sync_to_async(selectors.operation_slugs_of)(user=self.user))
         for slug in current - self.operations:
-            await self.channel_layer.group_add(realtime.operation_group(slug), self.channel_name)
+            await self._join(realtime.operation_group(slug))
         for slug in self.operations - current:
-            await self.channel_layer.group_discard(
-                realtime.operation_group(slug), self.channel_name
-            )
+            await self._leave(realtime.operation_group(slug))
         self.operations = current
 
     def _addressed(self, event: dict) -> dict | None:
