@@ -2,9 +2,10 @@
 
 ``/health/live``: the process answers (liveness). ``/health/ready``: the process can serve, i.e.
 the database answers, Redis answers, and an event sent through the channel layer comes back
-(readiness); ``503`` names the check that failed. They are served by a middleware placed before
-host validation and the HTTPS redirect, so that a check from inside the container (``Host:
-127.0.0.1``, plain HTTP) reaches them; they reveal nothing but "ok" / "failed" per check.
+(readiness); ``503`` names the check that failed. ``/healthz``: the database only, in plain text
+(``ok``), the older probe, kept for the probes that use it. They are served by a middleware
+placed before host validation and the HTTPS redirect, so that a check from inside the container
+(``Host: 127.0.0.1``, plain HTTP) reaches them; they reveal nothing but "ok" / "failed".
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connection
-from django.http import JsonResponse
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
 
 logger = logging.getLogger(__name__)
 
 LIVE_PATH = "/health/live"
 READY_PATH = "/health/ready"
+PATH = "/healthz"
+PATHS = (LIVE_PATH, READY_PATH, PATH)
 CHECK_TIMEOUT = 3  # seconds, per check
 
 
@@ -31,6 +34,15 @@ def database_ok() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
+
+
+def database_reachable() -> bool:
+    try:
+        database_ok()
+    except DatabaseError:
+        logger.exception("Health check: the database is not reachable.")
+        return False
+    return True
 
 
 def redis_ok() -> None:
@@ -83,8 +95,18 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD") or request.path not in (LIVE_PATH, READY_PATH):
+        if request.path not in PATHS:
             return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+        if request.path == PATH:
+            ok = database_reachable()
+            return HttpResponse(
+                "ok\n" if ok else "database unreachable\n",
+                status=200 if ok else 503,
+                content_type="text/plain; charset=utf-8",
+                headers={"Cache-Control": "no-store"},
+            )
         if request.path == LIVE_PATH:
             response = JsonResponse({"status": "ok"})
         else:
