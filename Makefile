@@ -8,6 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+TLS_PORT ?= 8443
 # The integration tier's services (the defaults match a developer machine and CI).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -27,12 +28,13 @@ endef
 
 PYTHON ?= $(shell $(FIND_PYTHON))
 
-.PHONY: help run test test-fast test-integration test-browser check-deploy lint format browser-deps \
+.PHONY: help run run-tls test test-fast test-integration test-browser check-deploy lint format browser-deps \
 	bench worker \
 	clean gettext-tools compile-messages messages
 
 help:
 	@echo "make run      serve the app with demo data on http://$(HOST):$(PORT) (SQLite, no services)"
+	@echo "make run-tls  the same over HTTPS and wss on https://localhost:$(TLS_PORT) (self-signed)"
 	@echo "make test     every test tier (fast, integration on PostgreSQL+Redis, browser) and ruff"
 	@echo "make check-deploy  Django's deployment checks on the production settings (part of test)"
 	@echo "make bench    the websocket fan-out benchmark (PostgreSQL + Redis)"
@@ -77,6 +79,16 @@ run: $(VENV)/.installed compile-messages
 	@echo
 	@echo "aircop is serving on http://$(HOST):$(PORT)/ (HTTP and websockets). Stop with Ctrl-C."
 	$(BIN)/daphne -b $(HOST) -p $(PORT) aircop.asgi:application
+
+# HTTPS and wss on this machine: a self-signed certificate made once into .local/tls/ (trust
+# .local/tls/cert.pem in the client, or accept the browser's warning).
+run-tls: $(VENV)/.installed compile-messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@endpoint=$$($(BIN)/python -m aircop.dev_tls --directory .local/tls --host $(HOST) --port $(TLS_PORT)) || exit 1; \
+	echo; \
+	echo "aircop is serving on https://localhost:$(TLS_PORT)/ (HTTPS and wss), certificate .local/tls/cert.pem. Stop with Ctrl-C."; \
+	exec $(BIN)/daphne -e "$$endpoint" aircop.asgi:application
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

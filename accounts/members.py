@@ -72,6 +72,8 @@ def join(
         target=membership,
         data={"user": user.username, "role": role, **(data or {})},
     )
+    # Open sockets of the new member join the operation's group and hear it live at once.
+    membership_changed_on_commit(user_id=user.pk, slug=operation.slug, role=role)
     return membership
 
 

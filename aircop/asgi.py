@@ -15,15 +15,18 @@ from accounts.auth import (  # noqa: E402
     WebsocketSessionPolicyMiddleware,
     websocket_origin_validator,
 )
+from aircop.request_id import WebsocketRequestIdMiddleware  # noqa: E402
 from messaging.websocket_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": websocket_origin_validator(
-            AuthMiddlewareStack(
-                WebsocketSessionPolicyMiddleware(
-                    WebsocketBearerAuthMiddleware(URLRouter(websocket_urlpatterns))
+        "websocket": WebsocketRequestIdMiddleware(
+            websocket_origin_validator(
+                AuthMiddlewareStack(
+                    WebsocketSessionPolicyMiddleware(
+                        WebsocketBearerAuthMiddleware(URLRouter(websocket_urlpatterns))
+                    )
                 )
             )
         ),

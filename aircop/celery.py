@@ -23,3 +23,6 @@ RETRY_OPTIONS = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+from aircop.request_id import connect_celery_signals  # noqa: E402
+
+connect_celery_signals()

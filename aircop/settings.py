@@ -88,6 +88,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets its id, and the health checks answer before host validation
+    # and the HTTPS redirect (a probe from inside the container sends neither).
+    "aircop.request_id.RequestIdMiddleware",
     "aircop.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "aircop.csp.ContentSecurityPolicyMiddleware",
@@ -168,20 +171,34 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Channel layer and Celery -----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# AIRCOP_CHANNEL_LAYER: "core" (RedisChannelLayer, the default) or "pubsub"
+# (RedisPubSubChannelLayer); docs/performance.md compares them. Capacity and expiry bound what a
+# slow consumer can queue (core only); delivery never depends on them: clients resume from the
+# database.
+CHANNEL_LAYER_BACKENDS = {
+    "core": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
 if REDIS_URL:
+    _layer = os.environ.get("AIRCOP_CHANNEL_LAYER", "core")
+    if _layer not in CHANNEL_LAYER_BACKENDS:
+        raise ImproperlyConfigured("AIRCOP_CHANNEL_LAYER must be core or pubsub.")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": CHANNEL_LAYER_BACKENDS[_layer],
             "CONFIG": {
                 # redis-py 8 times socket reads out after 5 s, the channel layer's own blocking
                 # read time: idle consumers would die. Its default pool (100) is too small for
                 # bursts of joins, leaves and broadcasts.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
-                "capacity": 1500,
-                "expiry": 60,
             },
         }
     }
+    if _layer == "core":
+        CHANNEL_LAYERS["default"]["CONFIG"].update(
+            capacity=int(os.environ.get("AIRCOP_CHANNEL_CAPACITY", "1500")),
+            expiry=int(os.environ.get("AIRCOP_CHANNEL_EXPIRY", "60")),
+        )
 elif PRODUCTION:
     raise ImproperlyConfigured("REDIS_URL must be set when AIRCOP_PRODUCTION=1.")
 else:
@@ -402,6 +419,7 @@ if PRODUCTION:
     # TLS ends at the proxy (Caddy in docker-compose.yml), which says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
@@ -440,12 +458,41 @@ AIRCOP_TRUSTED_PROXY_COUNT = int(
     os.environ.get("AIRCOP_TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0")
 )
 
+# --- Logging ----------------------------------------------------------------------
+# One JSON object per line in production (``AIRCOP_LOG_FORMAT=json``, the default with
+# AIRCOP_PRODUCTION=1), readable lines otherwise; each carries the request id of the HTTP
+# request, websocket connection or Celery task (aircop/request_id.py). Log lines name ids,
+# never message content or personal data.
+LOG_FORMAT = os.environ.get("AIRCOP_LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("AIRCOP_LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "aircop.request_id.RequestIdLogFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "{asctime}{levelname}{name}{message}{request_id}",
+            "style": "{",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # The access lines of aircop.request replace the servers' own.
+        "uvicorn.access": {"level": "WARNING"},
+    },
 }
 
 # --- Operation administration --------------------------------------------------------

@@ -2,7 +2,9 @@
 
 The database is the source of truth; the socket only notifies. A client that
 reconnects sends ``{"type": "resume", "after": <last message id seen>}`` and
-gets every delivery above it, oldest first, then ``resume.done``. Event
+gets every delivery above it, oldest first, then ``resume.done``; or it connects
+to ``/ws/?after=<id>``, which replays before any live event is pushed, so that
+events arrive in order across a reconnection. Event
 schemas: docs/architecture.md ("Websocket events").
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from urllib.parse import parse_qs
+from weakref import WeakKeyDictionary
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -27,6 +31,19 @@ RECENT_IDS = 2000
 # The operations a connection may hear of are read again from the database when older than
 # this, before an event is delivered: a removal takes effect even if its event was lost.
 MEMBERSHIP_RECHECK_SECONDS = 1.0
+# Group joins and leaves in flight at once in one process: thousands of sockets closing together
+# (a proxy restart) would otherwise ask the Redis pool for more connections than it holds
+# (max_connections), and a failed leave keeps a dead channel in its group for a day.
+LAYER_CALLS_PER_PROCESS = 200
+_layer_gates: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _layer_gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _layer_gates.get(loop)
+    if gate is None:
+        gate = _layer_gates[loop] = asyncio.Semaphore(LAYER_CALLS_PER_PROCESS)
+    return gate
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -39,13 +56,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # Presence (accounts.presence): an open socket keeps the user "seen" (the client pings
         # every 25 s; the write is throttled), its close is the last sighting.
         await database_sync_to_async(user_seen)(user=user)
-        await self._reload_operations()
+        self.operations = set()
+        self.operations_read_at = 0.0
         self.group = realtime.user_group(user.pk)
         # Ids pushed on this connection: a message is never pushed twice, whether it
         # arrives live, by replay, or both while a resume is running.
         self.pushed: deque[int] = deque(maxlen=RECENT_IDS)
         self.pushed_set: set[int] = set()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._join(self.group)
+        await self._refresh_operations()
         await self.accept()
         # A socket opened with the session cookie closes when the session ends.
         self.session_watch = asyncio.create_task(
@@ -54,23 +73,62 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "hello", "user": user.username, "operations": sorted(self.operations)}
         )
+        # Replayed here, before this consumer handles its first live event (they wait in the
+        # channel layer meanwhile): the replay comes first, then what is new, in order.
+        after = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
+        if after:
+            await self._resume_from(after[-1])
 
     async def disconnect(self, code):
         if hasattr(self, "session_watch"):
             self.session_watch.cancel()
         if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._leave(self.group)
+            for slug in self.operations:
+                await self._leave(realtime.operation_group(slug))
             await database_sync_to_async(user_seen)(user=self.user, force=True)
+
+    async def _join(self, group: str) -> None:
+        async with _layer_gate():
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, group: str) -> None:
+        async with _layer_gate():
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _refresh_operations(self) -> None:
+        """The user's operations from the database, and this socket in their groups."""
+        current = set(await database_sync_to_async(selectors.operation_slugs_of)(user=self.user))
+        for slug in current - self.operations:
+            await self._join(realtime.operation_group(slug))
+        for slug in self.operations - current:
+            await self._leave(realtime.operation_group(slug))
+        self.operations = current
+        self.operations_read_at = time.monotonic()
+
+    async def _may_hear_of(self, operation: str) -> bool:
+        """Whether this user is (still) an active member of ``operation``: the cached set,
+        read again when older than MEMBERSHIP_RECHECK_SECONDS or when the operation is missing
+        (joined since), so a removal holds even if its event was lost."""
+        stale = time.monotonic() - self.operations_read_at >= MEMBERSHIP_RECHECK_SECONDS
+        if stale or operation not in self.operations:
+            await self._refresh_operations()
+        return operation in self.operations
+
+    def _addressed(self, event: dict) -> dict | None:
+        """The event without its ``recipients``, or None when it names others only (an event
+        sent to an operation's group reaches every member's socket)."""
+        if "recipients" not in event:
+            return event
+        if self.user.pk not in event["recipients"]:
+            return None
+        return {key: value for key, value in event.items() if key != "recipients"}
 
     # --- from the client ---------------------------------------------------------
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "resume":
-            after = content.get("after", 0)
-            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-                await self._error("after", "`after` must be a non-negative integer message id.")
-                return
-            await self._resume(after)
+            await self._resume_from(content.get("after", 0))
         elif kind == "ping":
             await self.send_json({"type": "pong"})
             if seen_is_stale(self.user):
@@ -78,23 +136,19 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self._error("type", "Unknown event type; expected `resume` or `ping`.")
 
+    async def _resume_from(self, after) -> None:
+        if isinstance(after, str) and after.isdigit():
+            after = int(after)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            await self._error("after", "`after` must be a non-negative integer message id.")
+            return
+        await self._resume(after)
+
     async def _error(self, field: str, detail: str):
         await self.send_json({"type": "error", "field": field, "detail": detail})
 
-    async def _reload_operations(self) -> None:
-        self.operations = await database_sync_to_async(selectors.operation_slugs_of)(user=self.user)
-        self.operations_read_at = time.monotonic()
-
-    async def _may_hear_of(self, operation: str) -> bool:
-        """Whether this user is (still) an active member of ``operation``: the cached set,
-        read again when stale, or when the operation is missing (joined since)."""
-        stale = time.monotonic() - self.operations_read_at >= MEMBERSHIP_RECHECK_SECONDS
-        if stale or operation not in self.operations:
-            await self._reload_operations()
-        return operation in self.operations
-
     async def _resume(self, after: int):
-        await self._reload_operations()
+        await self._refresh_operations()
         batch = settings.AIRCOP_RESUME_BATCH
         replayed = 0
         last = after
@@ -116,22 +170,27 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     # --- from the channel layer -----------------------------------------------------
     async def message_new(self, event):
-        if await self._may_hear_of(event["operation"]):
+        event = self._addressed(event)
+        if event is not None and await self._may_hear_of(event["operation"]):
             await self._push(event, replay=False)
 
     async def delivery_read(self, event):
-        if await self._may_hear_of(event["operation"]):
+        event = self._addressed(event)
+        if event is not None and await self._may_hear_of(event["operation"]):
             await self.send_json(event)
 
     async def delivery_acknowledged(self, event):
-        if await self._may_hear_of(event["operation"]):
+        event = self._addressed(event)
+        if event is not None and await self._may_hear_of(event["operation"]):
             await self.send_json(event)
 
     # --- access changes (accounts.events) -------------------------------------------------
     async def operation_revoked(self, event):
         """Removed from an operation (or it was archived): tell the client, then close; the
         client reconnects and its new ``hello`` no longer lists the operation."""
-        self.operations.discard(event["operation"])
+        if event["operation"] in self.operations:
+            self.operations.discard(event["operation"])
+            await self._leave(realtime.operation_group(event["operation"]))
         await self.send_json(event)
         await self.close(code=CLOSE_ACCESS_CHANGED)
 

@@ -20,11 +20,19 @@ from .models import Message
 
 logger = logging.getLogger(__name__)
 GROUP_SEND_CONCURRENCY = 20
+# From this many recipients, an event goes once to the operation's group, naming its
+# recipients, instead of once to each recipient's group (docs/performance.md).
+OPERATION_FANOUT_MIN = 10
 
 
 def user_group(user_id: int) -> str:
     """The channel-layer group of one user's open websockets (all tabs, all devices)."""
     return f"user.{user_id}"
+
+
+def operation_group(slug: str) -> str:
+    """The channel-layer group of every open websocket of an operation's members."""
+    return f"operation.{slug}"
 
 
 def message_summary(message: Message) -> dict:
@@ -101,6 +109,17 @@ async def _group_send_all(groups: list[str], event: dict) -> None:
 
 
 def send_event_on_commit(user_ids: Iterable[int], event: dict) -> None:
-    """Send ``event`` to every open websocket of these users once the transaction commits."""
-    groups = [user_group(user_id) for user_id in user_ids]
+    """Send ``event`` to every open websocket of these users once the transaction commits.
+
+    A few recipients: one event per recipient's group. Many recipients of one operation: one
+    event to the operation's group with ``recipients`` (user ids), which each consumer checks
+    and removes before anything reaches a socket; a broadcast to 1,000 officers costs one
+    channel-layer call instead of 1,000."""
+    user_ids = sorted(set(user_ids))
+    operation = event.get("operation")
+    if operation and len(user_ids) >= OPERATION_FANOUT_MIN:
+        groups = [operation_group(operation)]
+        event = {**event, "recipients": user_ids}
+    else:
+        groups = [user_group(user_id) for user_id in user_ids]
     transaction.on_commit(lambda: async_to_sync(_group_send_all)(groups, event), robust=True)

@@ -432,6 +432,16 @@
     var pingTimer = null;
     var retryTimer = null;
     var socket = null;
+    // The channel layer may drop an event (a process that could not keep up): every few
+    // minutes, and when the tab comes back, ask the database for anything missed.
+    var CATCH_UP_MS = 5 * 60 * 1000;
+    var lastResume = 0;
+
+    function resume() {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return;
+      lastResume = Date.now();
+      socket.send(JSON.stringify({ type: "resume", after: lastId }));
+    }
 
     function setStatus(state) {
       if (!status) return;
@@ -458,14 +468,18 @@
       retryTimer = null;
       if (socket && socket.readyState <= WebSocket.OPEN) return; // connecting or open already
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      var ws = new WebSocket(scheme + location.host + url);
+      // ?after= : the server replays what this page missed before any new event, in order.
+      var ws = new WebSocket(scheme + location.host + url + "?after=" + lastId);
       socket = ws;
       ws.addEventListener("open", function () {
         attempt = 0;
         setStatus("online");
-        ws.send(JSON.stringify({ type: "resume", after: lastId }));
+        lastResume = Date.now();
         clearInterval(pingTimer);
-        pingTimer = setInterval(function () { ws.send(JSON.stringify({ type: "ping" })); }, 25000);
+        pingTimer = setInterval(function () {
+          if (Date.now() - lastResume >= CATCH_UP_MS) resume();
+          else ws.send(JSON.stringify({ type: "ping" }));
+        }, 25000);
       });
       ws.addEventListener("message", function (e) {
         var event = JSON.parse(e.data);
@@ -507,7 +521,9 @@
     }
     window.addEventListener("online", retryNow);
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "visible") retryNow();
+      if (document.visibilityState !== "visible") return;
+      if (retryTimer !== null) retryNow();
+      else resume();
     });
     open();
   }

@@ -79,3 +79,73 @@ async def post_message(
             headers={"Authorization": f"Bearer {token}"},
             json={"kind": "free_text", "subject": subject, "body": body, "to": to},
         )
+
+
+class ResumingClient:
+    """A client that keeps reconnecting like the browser does: after any loss of its socket it
+    connects again (to ``url()``, asked anew each time) with ``?after=`` the last id it saw, so
+    the server replays what it missed before anything new.
+
+    ``ids`` lists every ``message.new`` it received, in arrival order, across connections, so a
+    test can count what was lost and what came twice.
+    """
+
+    def __init__(self, url, token: str, *, ping_interval: float | None = 1, ping_timeout=3):
+        self.url, self.token = url, token
+        self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
+        self.ids: list[int] = []
+        self.connections = 0
+        self.ready = asyncio.Event()  # connected and resumed at least once
+        self.socket: ClientConnection | None = None
+
+    @property
+    def last_id(self) -> int:
+        return max(self.ids, default=0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        from websockets.exceptions import WebSocketException
+
+        while not stop.is_set():
+            try:
+                async with connect(
+                    f"{self.url()}?after={self.last_id}",
+                    additional_headers={"Authorization": f"Bearer {self.token}"},
+                    open_timeout=5,
+                    ping_interval=self.ping_interval,
+                    ping_timeout=self.ping_timeout,
+                    max_queue=None,
+                ) as ws:
+                    self.socket = ws
+                    if json.loads(await asyncio.wait_for(ws.recv(), WAIT))["type"] != "hello":
+                        continue
+                    self.connections += 1  # the server replays after `after`, then goes live
+                    async for raw in ws:
+                        event = json.loads(raw)
+                        if event["type"] == "message.new":
+                            self.ids.append(event["message"]["id"])
+                        elif event["type"] == "resume.done":
+                            self.ready.set()
+                        if stop.is_set():
+                            return
+            except (OSError, TimeoutError, WebSocketException):
+                pass  # refused, reset, closed by the server: connect again
+            await asyncio.sleep(0.2)
+
+    async def resume_now(self) -> None:
+        """Ask the open socket for everything after the last id seen (no reconnection)."""
+        await self.socket.send(json.dumps({"type": "resume", "after": self.last_id}))
+
+    async def wait_for(self, ids: list[int], timeout: float) -> None:
+        """Until every id in ``ids`` has arrived (or ``timeout`` seconds)."""
+        wanted = set(ids)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not wanted <= set(self.ids) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+
+
+def losses(sent: list[int], received: list[int]) -> dict[str, int]:
+    """What a client lost and received twice, of ``sent``."""
+    return {
+        "lost": len(set(sent) - set(received)),
+        "duplicated": len(received) - len(set(received)),
+    }

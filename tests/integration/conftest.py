@@ -21,28 +21,52 @@ from tests.conftest import ROOT, AsgiServer, _free_port, _tcp_open, server_envir
 
 CHANNEL_PREFIX = f"aircop-it-{uuid.uuid4().hex[:12]}"
 SERVER_SETTINGS = "tests.integration.server_settings"
+# The ASGI server of the tier's processes: daphne (default, as `make run`) or uvicorn (as the
+# compose file): AIRCOP_TEST_ASGI_SERVER=uvicorn runs the whole tier on it.
+ASGI_SERVER = os.environ.get("AIRCOP_TEST_ASGI_SERVER", "daphne")
 
 
-def start_server(directory: Path, name: str) -> AsgiServer:
-    """``tests.conftest.start_asgi_server`` with this run's channel-layer prefix."""
-    port = _free_port()
-    log = directory / f"{name}-{port}.log"
+def server_command(port: int) -> list[str]:
+    if ASGI_SERVER == "uvicorn":
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "aircop.asgi:application",
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "daphne",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "aircop.asgi:application",
+    ]
+
+
+def start_server(
+    directory: Path, name: str, *, port: int | None = None, env: dict[str, str] | None = None
+) -> AsgiServer:
+    """``tests.conftest.start_asgi_server`` with this run's channel-layer prefix; ``port`` to
+    start again where a stopped server listened, ``env`` to override its environment."""
+    port = port or _free_port()
+    log = directory / f"{name}-{port}-{time.monotonic_ns()}.log"
     env = {
         **server_environment(),
         "DJANGO_SETTINGS_MODULE": SERVER_SETTINGS,
         "AIRCOP_CHANNEL_PREFIX": CHANNEL_PREFIX,
+        **(env or {}),
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "aircop.asgi:application",
-        ],
+        server_command(port),
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
@@ -51,12 +75,12 @@ def start_server(directory: Path, name: str) -> AsgiServer:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {process.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"{ASGI_SERVER} exited ({process.returncode}):\n{log.read_text()}")
         if _tcp_open("127.0.0.1", port):
             return AsgiServer(port, process, log)
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"daphne did not listen on {port} within 30 s:\n{log.read_text()}")
+    raise RuntimeError(f"{ASGI_SERVER} did not listen on {port} within 30 s:\n{log.read_text()}")
 
 
 def _delete_own_keys() -> None:

@@ -210,3 +210,32 @@ async def test_urgent_alert_event_carries_priority(cocair, ocu, officer):
     assert event["message"]["id"] == alert.pk
     assert (event["message"]["kind"], event["message"]["priority"]) == ("alert", "urgent")
     await ws.disconnect()
+
+
+async def test_connecting_with_after_replays_what_was_missed_first(cocair, ocu, officer):
+    # given messages the officer missed while offline
+    missed = [await send(ocu, cocair, subject=f"m{i}", officers=True) for i in range(3)]
+    _token, secret = await database_sync_to_async(api_token_create)(user=officer.user, name="t")
+
+    # when the client reconnects to /ws/?after=<the last id it saw>
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/?after={missed[0].pk}",
+        headers=[(b"authorization", f"Bearer {secret}".encode())],
+    )
+    connected, _ = await ws.connect()
+    assert connected
+    assert (await ws.receive_json_from())["type"] == "hello"
+
+    # then it gets what it missed, oldest first, without asking, then resume.done
+    replay = [await ws.receive_json_from(timeout=5) for _ in range(3)]
+    assert [(e["type"], e.get("message", {}).get("id"), e.get("replay")) for e in replay] == [
+        ("message.new", missed[1].pk, True),
+        ("message.new", missed[2].pk, True),
+        ("resume.done", None, None),
+    ]
+    # and what is new after it, live
+    live = await send(ocu, cocair, subject="new", officers=True)
+    event = await ws.receive_json_from(timeout=5)
+    assert (event["message"]["id"], event["replay"]) == (live.pk, False)
+    await ws.disconnect()

@@ -1,0 +1,324 @@
+#!/usr/bin/env python
+"""Sustained load: messages at a steady rate to groups of officers, for minutes.
+
+Run it from the repository root, with PostgreSQL and Redis running:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/sustained.py                  # 50 messages/s to groups of 50, 5 min
+    .venv/bin/python bench/sustained.py --duration 60        # a shorter run
+
+What it does, by itself (like bench/fanout.py, whose helpers it uses):
+
+1. drops and recreates a throwaway database (``--database``, default ``aircop_bench``) on the
+   PostgreSQL server of ``DATABASE_URL`` (never that URL's own database), migrates it; creates
+   ``--groups`` operations (default 10) of ``--group-size`` officers each (default 50), one OCU
+   in all of them, and an API token for each;
+2. starts ``--servers`` ASGI processes (default 2, ``--server`` daphne or uvicorn, ``--layer``
+   core or pubsub) sharing Redis; connects one websocket per officer, spread over them;
+3. sends ``--rate`` messages a second (default 50) for ``--duration`` seconds (default 300),
+   open loop: each send starts at its scheduled time whether or not earlier ones have answered,
+   to the officers of one operation after the other, through the processes in turn;
+4. prints the send latency (from the scheduled time to the 201, so a server that falls behind
+   shows it) p50 / p95 / p99 / max, the delivery latency (201 → event, each recipient; and per
+   message to its last recipient), the rate achieved, what was lost or came twice, the load
+   average and the command; stops its servers, deletes its Redis keys, drops the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.fanout import (  # noqa: E402
+    CHANNEL_LAYER_NAMES,
+    Server,
+    delete_redis_keys,
+    drop_database,
+    load_average,
+    log,
+    percentile,
+    raise_open_files_limit,
+    recreate_database,
+    seed,
+    server_problems,
+    service_urls,
+    start_server,
+    summary,
+    warm_up,
+)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Sustained message load (see the top of this file).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="messages per second")
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds of sending")
+    parser.add_argument("--groups", type=int, default=10, help="operations, sent to in turn")
+    parser.add_argument("--group-size", type=int, default=50, help="officers per operation")
+    parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
+    parser.add_argument("--database", default="aircop_bench")
+    parser.add_argument("--keep-db", action="store_true")
+    return parser.parse_args()
+
+
+@dataclass
+class Sent:
+    group: int
+    scheduled: float
+    accepted: float = 0.0
+    status: int = 0
+    message_id: int = 0
+    arrivals: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Listener:
+    group: int
+    received: dict[int, float] = field(default_factory=dict)
+    duplicates: int = 0
+    error: str | None = None
+
+
+class Load:
+    def __init__(self, args, secrets: list[str], ocu_secret: str, servers: list[Server]):
+        self.args, self.secrets, self.ocu_secret, self.servers = args, secrets, ocu_secret, servers
+        self.listeners = [Listener(n // args.group_size) for n in range(len(secrets))]
+        self.sent: list[Sent] = []
+
+    async def listen(self, n: int, gate: asyncio.Semaphore, ready: asyncio.Queue) -> None:
+        from websockets.asyncio.client import connect
+
+        listener = self.listeners[n]
+        try:
+            async with gate:
+                ws = await connect(
+                    self.servers[n % len(self.servers)].ws_url,
+                    additional_headers={"Authorization": f"Bearer {self.secrets[n]}"},
+                    open_timeout=60,
+                    ping_interval=None,
+                    max_queue=None,
+                )
+                assert json.loads(await ws.recv())["type"] == "hello"
+                await ws.send(json.dumps({"type": "resume", "after": 0}))
+                while json.loads(await ws.recv())["type"] != "resume.done":
+                    pass
+        except Exception as exc:
+            listener.error = f"{type(exc).__name__}: {exc}"
+            await ready.put(n)
+            return
+        await ready.put(n)
+        try:
+            async for raw in ws:
+                now = time.time()
+                event = json.loads(raw)
+                if event.get("type") != "message.new":
+                    continue
+                message_id = event["message"]["id"]
+                if message_id in listener.received:
+                    listener.duplicates += 1
+                else:
+                    listener.received[message_id] = now
+        except Exception as exc:
+            listener.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            await ws.close()
+
+    async def send(self, http, sent: Sent, number: int) -> None:
+        try:
+            response = await http.post(
+                f"/api/v1/operations/group-{sent.group}/messages",
+                headers={"Authorization": f"Bearer {self.ocu_secret}"},
+                json={
+                    "kind": "free_text",
+                    "subject": f"Sustained {number}",
+                    "body": "Sustained load. " * 10,
+                    "to": {"officers": True},
+                },
+            )
+            sent.status = response.status_code
+            if response.status_code == 201:
+                sent.message_id = response.json()["id"]
+        except Exception:
+            sent.status = -1
+        sent.accepted = time.time()
+
+    async def run(self) -> None:
+        import httpx
+
+        gate, ready = asyncio.Semaphore(20), asyncio.Queue()
+        listeners = [
+            asyncio.create_task(self.listen(n, gate, ready)) for n in range(len(self.secrets))
+        ]
+        for _ in listeners:
+            await ready.get()
+        failed = [x for x in self.listeners if x.error]
+        log(
+            f"{len(self.listeners) - len(failed)} websockets connected"
+            + (f"; first failure: {failed[0].error}" if failed else "")
+        )
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        clients = [
+            httpx.AsyncClient(base_url=s.url, timeout=120, limits=limits) for s in self.servers
+        ]
+        total = int(self.args.rate * self.args.duration)
+        log(f"sending {total} messages at {self.args.rate:g}/s for {self.args.duration:g} s")
+        started = time.time()
+        sends = []
+        for n in range(total):
+            scheduled = started + n / self.args.rate
+            delay = scheduled - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent = Sent(group=n % self.args.groups, scheduled=scheduled)
+            self.sent.append(sent)
+            http = clients[n % len(clients)]
+            sends.append(asyncio.create_task(self.send(http, sent, n)))
+            if n and n % int(self.args.rate * 30) == 0:
+                log(f"{n} sends started, {sum(1 for s in self.sent if s.accepted)} answered")
+        await asyncio.gather(*sends)
+        self.send_seconds = time.time() - started
+        await asyncio.sleep(5)  # the last events
+        for client in clients:
+            await client.aclose()
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+
+
+def report(load: Load, args, load_before: str) -> int:
+    accepted = [s for s in load.sent if s.status == 201]
+    refused = len(load.sent) - len(accepted)
+    send_latency = [s.accepted - s.scheduled for s in accepted]
+    per_event, to_last = [], []
+    lost = 0
+    by_group: dict[int, list[Listener]] = {}
+    for listener in load.listeners:
+        by_group.setdefault(listener.group, []).append(listener)
+    for sent in accepted:
+        arrivals = []
+        for listener in by_group[sent.group]:
+            at = listener.received.get(sent.message_id)
+            if at is None:
+                lost += 1
+            else:
+                arrivals.append(at)
+                per_event.append(at - sent.accepted)
+        if arrivals:
+            to_last.append(max(arrivals) - sent.accepted)
+    duplicates = sum(x.duplicates for x in load.listeners)
+    failed = [x for x in load.listeners if x.error]
+    expected = len(accepted) * args.group_size
+    print()
+    print(
+        f"aircop sustained load: {args.rate:g} messages/s to groups of {args.group_size} "
+        f"({args.groups} operations) for {args.duration:g} s; {args.servers} {args.server} "
+        f"process(es), {CHANNEL_LAYER_NAMES[args.layer]}; {os.cpu_count()} CPUs shared with the "
+        f"clients (this process) and other work"
+    )
+    print(
+        f"  sends: {len(load.sent)} started, {len(accepted)} accepted (201), {refused} refused; "
+        f"achieved {len(accepted) / load.send_seconds:.1f} messages/s"
+    )
+    print(summary("send: scheduled → 201", send_latency))
+    print(summary("201 → event", per_event))
+    print(summary("201 → last recipient", to_last))
+    print(
+        f"  received {len(per_event)} / {expected}; lost {lost}; duplicates {duplicates}; "
+        f"clients that failed: {len(failed)}"
+    )
+    if failed:
+        print(f"  first client failure: {failed[0].error}")
+    p99 = percentile([v * 1000 for v in send_latency], 99) if send_latency else float("nan")
+    print(
+        f"  send p99 {p99:.0f} ms (target < 150 ms); load average before {load_before}, "
+        f"after {load_average()}"
+    )
+    print("command:", " ".join(["python", "bench/sustained.py", *sys.argv[1:]]))
+    return 0 if not (lost or duplicates or failed or refused) else 1
+
+
+def main() -> int:
+    args = parse_args()
+    admin_url, bench_url, redis_url = service_urls(args.database)
+    prefix = f"aircop-bench-{uuid.uuid4().hex[:12]}"
+    raise_open_files_limit()
+    os.environ.update(
+        {
+            "DATABASE_URL": bench_url,
+            "REDIS_URL": redis_url,
+            "DJANGO_SETTINGS_MODULE": "bench.server_settings",
+            "AIRCOP_CHANNEL_PREFIX": prefix,
+            "AIRCOP_CHANNEL_LAYER": args.layer,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    log_dir = Path(tempfile.mkdtemp(prefix="aircop-bench-"))
+    servers: list[Server] = []
+    code = 1
+    try:
+        log(f"recreating database {args.database!r}")
+        recreate_database(admin_url, args.database)
+        import django
+
+        django.setup()
+        officers = args.groups * args.group_size
+        log(f"migrating, creating 1 OCU + {officers} officers in {args.groups} operations")
+        seed_data = seed(
+            officers,
+            {
+                f"group-{g}": range(g * args.group_size, (g + 1) * args.group_size)
+                for g in range(args.groups)
+            },
+        )
+        from django.db import connections
+
+        connections.close_all()
+        load_before = load_average()
+        servers = [
+            start_server(dict(os.environ), log_dir, f"{args.server}-{n}", args.server)
+            for n in range(args.servers)
+        ]
+        warm_up(servers, seed_data.ocu_secret)
+        load = Load(args, seed_data.officer_secrets, seed_data.ocu_secret, servers)
+        asyncio.run(load.run())
+        code = report(load, args, load_before)
+    finally:
+        for server in servers:
+            server.stop()
+        problems = server_problems(servers)
+        if problems:
+            print(problems)
+            print(f"  (server logs kept in {log_dir})")
+            code = code or 1
+        else:
+            shutil.rmtree(log_dir, ignore_errors=True)
+        delete_redis_keys(redis_url, prefix)
+        if not args.keep_db:
+            from django.db import connections
+
+            connections.close_all()
+            drop_database(admin_url, args.database)
+            log(f"dropped database {args.database!r}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
