@@ -9,14 +9,19 @@ operation (``slug``), a message (``message_id``), a seizure (``seizure_id``). Ea
 applies its full rule (a recipient, an OCU ...) afterwards.
 
 An endpoint whose path object is reachable by more than its members (an operation's results,
-open to administrators) declares ``auth=UNSCOPED`` and keeps its own check.
+open to administrators) declares ``auth=UNSCOPED`` and keeps its own check. Operation
+administration (/manage/) checks its own rule the same way, before the body: ``ADMINISTERS``
+(the operation of the path is one the user administers: an administrator, or its OCU lead)
+and ``STAFF`` (administrators only); 404 for anyone else.
 """
 
 from __future__ import annotations
 
+from django.http import Http404
 from ninja.security import SessionAuth
 
 from accounts.auth import ApiBearerAuth
+from accounts.manage_selectors import operation_to_administer
 from accounts.selectors import membership_for
 from messaging.selectors import message_for
 from seizures.selectors import seizure_for
@@ -36,11 +41,27 @@ def path_scope_check(request, user) -> None:
         seizure_for(user=user, seizure_id=int(seizure_id))
 
 
+def administration_scope_check(request, user) -> None:
+    """Http404 unless the operation named in the path (if any) is one ``user`` administers."""
+    match = getattr(request, "resolver_match", None)
+    kwargs = match.kwargs if match is not None else {}
+    if "slug" in kwargs:
+        operation_to_administer(user=user, slug=str(kwargs["slug"]))
+
+
+def staff_check(request, user) -> None:
+    """Http404 unless ``user`` is an administrator (then every operation is theirs)."""
+    if not user.is_staff:
+        raise Http404
+
+
 class _PathScoped:
+    scope_check = staticmethod(path_scope_check)
+
     def __call__(self, request):
         user = super().__call__(request)  # type: ignore[misc]
         if user:
-            path_scope_check(request, user)
+            self.scope_check(request, user)
         return user
 
 
@@ -52,5 +73,23 @@ class ScopedSessionAuth(_PathScoped, SessionAuth):
     """The browser's session (with its CSRF check), then the path's objects."""
 
 
+class AdministersBearerAuth(ScopedBearerAuth):
+    scope_check = staticmethod(administration_scope_check)
+
+
+class AdministersSessionAuth(ScopedSessionAuth):
+    scope_check = staticmethod(administration_scope_check)
+
+
+class StaffBearerAuth(ScopedBearerAuth):
+    scope_check = staticmethod(staff_check)
+
+
+class StaffSessionAuth(ScopedSessionAuth):
+    scope_check = staticmethod(staff_check)
+
+
 SCOPED = [ScopedBearerAuth(), ScopedSessionAuth()]
 UNSCOPED = [ApiBearerAuth(), SessionAuth()]
+ADMINISTERS = [AdministersBearerAuth(), AdministersSessionAuth()]
+STAFF = [StaffBearerAuth(), StaffSessionAuth()]
