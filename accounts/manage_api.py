@@ -210,6 +210,7 @@ def operation_status(request, slug: str, payload: StatusIn):
     "/manage/operations/{slug}/members",
     response=list[MemberOut],
     summary="The operation's members and their roles",
+    url_name="manage_members_list",  # messaging's API has its own members_list
     auth=ADMINISTERS,
 )
 def members_list(request, slug: str):
