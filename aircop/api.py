@@ -66,6 +66,9 @@ class AircopApi(NinjaAPI):
         schema["components"]["schemas"].update(field_error)
         for operations in schema["paths"].values():
             for method, operation in operations.items():
+                # ninja keys its responses by int (201, 400): as strings, one key per status
+                # (an int 400 beside a str "400" would be two equal keys in the JSON).
+                operation["responses"] = {str(k): v for k, v in operation["responses"].items()}
                 for status in _error_statuses(method, operation):
                     operation["responses"].setdefault(
                         status,
