@@ -48,14 +48,15 @@ def pending_start(request, *, user: User, next_url: str) -> None:
 
 
 def pending_login(request) -> PendingLogin | None:
-    """The login waiting for its second factor, or None (none, expired, user deactivated)."""
+    """The login waiting for its second factor, or None (none, expired, user deactivated or
+    blocked since the password was given)."""
     data = request.session.get(PENDING_KEY)
     if not isinstance(data, dict):
         return None
     if _now() - data.get("at", 0) > settings.AIRCOP_LOGIN_PENDING_SECONDS:
         pending_clear(request)
         return None
-    user = User.objects.filter(pk=data.get("user"), is_active=True).first()
+    user = User.objects.filter(pk=data.get("user"), is_active=True, blocked_at__isnull=True).first()
     if user is None:
         pending_clear(request)
         return None

@@ -1,6 +1,7 @@
 """API of operation administration (/api/v1/manage/...): operations, their status, members,
 invitations, CSV bulk add, deactivating a user. Same rules as the pages: administrators (staff)
-for every operation, OCU leads for their operation's members; 404 for anyone else."""
+for every operation, OCU leads for their operation's members; 404 for anyone else, checked before
+the body is read (``aircop.api_auth``: ``STAFF``, ``ADMINISTERS``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from aircop.api_auth import ADMINISTERS, STAFF
 from aircop.exceptions import DomainError, NotFound
 
 from . import manage_selectors as selectors
@@ -157,6 +159,7 @@ def operations_administered(request):
     "/manage/operations",
     response={201: OperationAdminOut},
     summary="Create an operation (administrators), optionally copying an earlier one's members",
+    auth=STAFF,
 )
 def operation_new(request, payload: OperationIn):
     _staff(request)
@@ -193,6 +196,7 @@ def operation_new(request, payload: OperationIn):
     "/manage/operations/{slug}/status",
     response=OperationAdminOut,
     summary="Move an operation one step along its life (administrators)",
+    auth=STAFF,
 )
 def operation_status(request, slug: str, payload: StatusIn):
     _staff(request)
@@ -206,6 +210,8 @@ def operation_status(request, slug: str, payload: StatusIn):
     "/manage/operations/{slug}/members",
     response=list[MemberOut],
     summary="The operation's members and their roles",
+    url_name="manage_members_list",  # messaging's API has its own members_list
+    auth=ADMINISTERS,
 )
 def members_list(request, slug: str):
     operation = selectors.operation_to_administer(user=request.auth, slug=slug)
@@ -216,6 +222,7 @@ def members_list(request, slug: str):
     "/manage/operations/{slug}/members",
     response={201: MemberOut},
     summary="Add an existing user to the operation",
+    auth=ADMINISTERS,
 )
 def member_add(request, slug: str, payload: MemberIn):
     operation = selectors.operation_to_administer(user=request.auth, slug=slug)
@@ -233,6 +240,7 @@ def member_add(request, slug: str, payload: MemberIn):
     "/manage/operations/{slug}/members/import",
     response={201: AddedOut, 400: ImportRefusedOut},
     summary="Add members from a CSV file: username or email, role, country, airport",
+    auth=ADMINISTERS,
 )
 def members_import_csv(request, slug: str, file: File[UploadedFile]):
     """All rows or none: a refused file answers 400 with every bad row as `line`, `field`
@@ -261,6 +269,7 @@ def members_import_csv(request, slug: str, file: File[UploadedFile]):
     "/manage/operations/{slug}/members/{username}",
     response=MemberOut,
     summary="Change a member's role (takes effect at once)",
+    auth=ADMINISTERS,
 )
 def member_role(request, slug: str, username: str, payload: RoleIn):
     operation = selectors.operation_to_administer(user=request.auth, slug=slug)
@@ -274,6 +283,7 @@ def member_role(request, slug: str, username: str, payload: RoleIn):
     "/manage/operations/{slug}/members/{username}",
     response={204: None},
     summary="Remove a member (access ends at once: pages, API, websocket)",
+    auth=ADMINISTERS,
 )
 def member_remove(request, slug: str, username: str):
     operation = selectors.operation_to_administer(user=request.auth, slug=slug)
@@ -286,6 +296,7 @@ def member_remove(request, slug: str, username: str):
     "/manage/operations/{slug}/invitations",
     response={201: InvitationOut},
     summary="Invite someone by e-mail (a one-time link valid 72 hours)",
+    auth=ADMINISTERS,
 )
 def invitation_new(request, slug: str, payload: InvitationIn):
     operation = selectors.operation_to_administer(user=request.auth, slug=slug)
@@ -315,6 +326,7 @@ def invitation_new(request, slug: str, payload: InvitationIn):
     "/manage/users/{username}/deactivate",
     response={204: None},
     summary="Deactivate a user: sessions, API tokens and websockets end at once",
+    auth=STAFF,
 )
 def user_deactivate_api(request, username: str):
     target = selectors.user_to_administer(user=request.auth, username=username)

@@ -7,7 +7,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, ValidationError
 
 from accounts.api import router as accounts_router
@@ -37,6 +37,9 @@ class ErrorOut(Schema):
     field: str | None = None
     code: str | None = None
     errors: list[FieldErrorOut] | None = None
+    retry_after: int | None = Field(
+        None, description="429: seconds until the rate limit's window ends (as `Retry-After`)"
+    )
 
 
 ERRORS = {
@@ -46,6 +49,8 @@ ERRORS = {
     "404": "No such object among yours (an operation, a message, a seizure you may see)",
     "409": "The state of the object forbids it (e.g. a closed operation)",
     "422": "Malformed request: `errors` names each field",
+    "429": "Too many requests: a rate limit (`x-rate-limit`, settings.AIRCOP_RATE_LIMITS) of yours "
+    "or of your address; `Retry-After` says when to try again",
 }
 
 
@@ -61,6 +66,9 @@ class AircopApi(NinjaAPI):
         schema["components"]["schemas"].update(field_error)
         for operations in schema["paths"].values():
             for method, operation in operations.items():
+                # ninja keys its responses by int (201, 400): as strings, one key per status
+                # (an int 400 beside a str "400" would be two equal keys in the JSON).
+                operation["responses"] = {str(k): v for k, v in operation["responses"].items()}
                 for status in _error_statuses(method, operation):
                     operation["responses"].setdefault(
                         status,
@@ -78,7 +86,8 @@ class AircopApi(NinjaAPI):
 
 def _error_statuses(method: str, operation: dict) -> list[str]:
     """401 everywhere; 400, 404 and 422 with any input (it may name an operation, a message);
-    403 when the path names an object or the request writes; 409 for writes."""
+    403 when the path names an object or the request writes; 409 for writes; 429 where the
+    operation counts in a rate limit (``openapi_extra={"x-rate-limit": scope}``)."""
     parameters = operation.get("parameters", [])
     has_input = bool(parameters) or "requestBody" in operation
     in_path = any(p.get("in") == "path" for p in parameters)
@@ -89,6 +98,8 @@ def _error_statuses(method: str, operation: dict) -> list[str]:
         statuses.append("403")
     if method != "get":
         statuses.append("409")
+    if operation.get("x-rate-limit"):
+        statuses.append("429")
     return statuses
 
 

@@ -212,6 +212,7 @@ def members_list(request, slug: str):
     "/operations/{slug}/messages",
     response={201: schemas.SentOut},
     summary="Send a message: free text, Alert, Response or Seizure",
+    openapi_extra={"x-rate-limit": "message_send"},  # 429 over the limit
 )
 def message_create(request, slug: str, payload: schemas.MessageIn):
     """`kind` selects the schema. A Response needs `alert_id` and goes, by default, to the
@@ -228,6 +229,7 @@ _MESSAGE_IN = pydantic.TypeAdapter(schemas.MessageIn)
     "/operations/{slug}/messages/multipart",
     response={201: schemas.SentOut},
     summary="Send a message with attached files (multipart/form-data)",
+    openapi_extra={"x-rate-limit": "message_send"},  # 429 over the limit
 )
 def message_create_multipart(
     request,
@@ -321,6 +323,7 @@ _TO = Query(None, alias="to")
     "/operations/{slug}/messages/search",
     response=schemas.SearchOut,
     summary="Search the messages I may read, newest first",
+    openapi_extra={"x-rate-limit": "search"},  # 429 over the limit
 )
 def messages_search(
     request,
@@ -475,6 +478,7 @@ def message_acknowledge(request, message_id: int):
     "/messages/{message_id}/forward",
     response={201: schemas.SentOut},
     summary="Forward a message to other members (refused for H2 unless I sent it)",
+    openapi_extra={"x-rate-limit": "message_send"},  # 429 over the limit
 )
 def message_forward(request, message_id: int, payload: schemas.ForwardIn):
     rate_limit_hit(request, "message_send")

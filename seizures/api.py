@@ -17,6 +17,7 @@ from ninja.errors import ValidationError
 from ninja.files import UploadedFile
 
 from accounts.models import Operation
+from aircop.api_auth import CORRECTS
 from aircop.exceptions import DomainError, NotFound
 from aircop.identifiers import MAX_ID
 from messaging.formatted import MAX_COUNT, SeizureInput
@@ -301,7 +302,12 @@ def seizure_detail(request, seizure_id: int):
     }
 
 
-@router.patch("/seizures/{int:seizure_id}", response=SeizureDetailOut, summary="Correct a seizure")
+@router.patch(
+    "/seizures/{int:seizure_id}",
+    response=SeizureDetailOut,
+    summary="Correct a seizure",
+    auth=CORRECTS,
+)
 def seizure_correct(request, seizure_id: int, payload: SeizurePatchIn):
     """Only the fields given change. The reporter, the operation's OCUs and administrators may
     correct; other members get 403, anyone else 404."""

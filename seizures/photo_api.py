@@ -10,6 +10,7 @@ from django.http import Http404
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
+from aircop.api_auth import CORRECTS
 from messaging.attachments import THUMBNAIL_CONTENT_TYPE, download_response
 
 from . import photos as seizure_photos
@@ -24,6 +25,7 @@ router = Router(tags=["seizures"])
     "/seizures/{int:seizure_id}/photos",
     response=SeizureDetailOut,
     summary="Add photos to a seizure (multipart/form-data; a correction)",
+    auth=CORRECTS,
 )
 def photos_add(
     request,
@@ -42,6 +44,7 @@ def photos_add(
     "/seizures/{int:seizure_id}/photos/{uid}",
     response=SeizureDetailOut,
     summary="Remove a photo of a seizure (a correction)",
+    auth=CORRECTS,
 )
 def photo_remove(request, seizure_id: int, uid: UUID, reason: Query[str]):
     """The photo's files are deleted; the history keeps its name and who removed it, when."""

@@ -7,6 +7,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
+from accounts.login_flow import PENDING_KEY
 from accounts.models import ApiToken, Role
 from accounts.services import api_token_create
 from aircop import ratelimit
@@ -15,6 +16,7 @@ from messaging.models import Message
 from messaging.routing import Targets
 from messaging.services import message_send
 from tests.factories import PASSWORD, OperationFactory, member
+from tests.otp import totp_code, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +151,9 @@ def test_the_limit_lifts_when_its_window_ends(client, clock, limits, officer):
     clock[0] += 45  # the next minute
     response = log_in(client, "officer", password=PASSWORD)
     assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:second_factor")
+    code = totp_code(totp_device(officer.user))
+    assert client.post(reverse("accounts:second_factor"), {"code": code}).status_code == 302
     assert client.session["_auth_user_id"] == str(officer.user.pk)
 
 
@@ -284,9 +289,18 @@ def test_default_limits_leave_ordinary_use_alone(client, officer, colleague):
         )
 
 
-def test_the_admin_login_form_counts_in_the_login_limits(client, clock, limits, officer):
+def test_the_admin_login_form_is_no_way_around_the_login_limits(client, clock, limits, officer):
+    """/admin/login/ checks no password: it sends to the app's login, which counts."""
     limits("login", user="1/m")
-    url = reverse("admin:login")
-    assert client.post(url, {"username": "officer", "password": "wrong"}).status_code == 200
-    assert_refused_page(client.post(url, {"username": "officer", "password": "wrong"}))
-    assert_refused_page(log_in(client, "officer"))
+    log_in(client, "officer")
+    assert_refused_page(log_in(client, "officer", password=PASSWORD))
+    response = client.post(
+        reverse("admin:login") + "?next=/admin/",
+        {"username": "officer", "password": PASSWORD},
+        REMOTE_ADDR="192.0.2.1",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:login") + "?next=/admin/"
+    assert "_auth_user_id" not in client.session
+    assert PENDING_KEY not in client.session  # not even the first step
+    assert_refused_page(log_in(client, "officer", password=PASSWORD))

@@ -1,9 +1,11 @@
 """The world the authorisation matrix runs in: an operation with an OCU, a national contact
-and an officer, an Alert with an image attached, a seizure, an import job and an API token;
-another operation with its own member; an administrator who is a member of none."""
+and an officer, an Alert with an image attached, a seizure with a photo, an import job, a
+ready export and an API token of the officer, a pending invitation; another operation with its
+own member; an administrator who is a member of none."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,12 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import Membership, Operation, Role, User
+from accounts.models import Invitation, Membership, Operation, Role, User
 from accounts.services import api_token_create
 from messaging.formatted import AlertInput, SeizureInput, SubjectInput
 from messaging.models import Message
 from messaging.routing import Targets
 from messaging.services import message_send
+from seizures.export_jobs import export_job_build, export_job_request
 from seizures.import_services import import_job_create
 from seizures.services import seizure_create
 from tests.factories import OperationFactory, UserFactory, member
@@ -69,21 +72,41 @@ class World:
     staff: User
     alert: Message
     seizure_id: int
+    photo_uid: str
     job_id: int
+    export_uid: str
     token_id: int
     token_secret: str
+    invitation_secret: str
 
-    def kwargs(self, names) -> dict:
+    def managed_membership(self) -> Membership:
+        """The member the administration routes act on (the national contact), a member
+        again if an earlier persona removed them: each persona acts on a current member."""
+        Membership.objects.filter(pk=self.contact.pk).update(active=True, left_at=None)
+        return self.contact
+
+    def kwargs(self, names, route: str = "") -> dict:
         """Values for the URL keyword arguments of a route (add a new argument here)."""
+        if {"membership_id", "username"} & set(names):
+            self.managed_membership()
         attachment = self.alert.attachments.get()
+        uid = attachment.uid
+        if "/photos/" in route:
+            uid = self.photo_uid
+        elif route.startswith(("exports/", "api/v1/exports/")):
+            uid = self.export_uid
         values = {
             "slug": self.operation.slug,
             "message_id": self.alert.pk,
-            "uid": attachment.uid,
+            "uid": uid,
             "seizure_id": self.seizure_id,
             "job_id": self.job_id,
             "token_id": self.token_id,
             "fmt": "csv",
+            # operation administration
+            "membership_id": self.contact.pk,
+            "username": self.contact.user.username,
+            "secret": self.invitation_secret,
             # the Django admin
             "app_label": "accounts",
             "object_id": self.operation.pk,
@@ -112,6 +135,7 @@ QUERIES = {
 @pytest.fixture
 def world(settings, tmp_path) -> World:
     settings.AIRCOP_ATTACHMENT_ROOT = tmp_path / "attachments"
+    settings.AIRCOP_EXPORT_ROOT = tmp_path / "exports"
     operation = OperationFactory(slug="cocair", name="COCAIR VI")
     other = OperationFactory(slug="caribe", name="CARIBE")
     ocu = member(operation, Role.OCU, "BE", "BRU", username="ocu")
@@ -129,7 +153,23 @@ def world(settings, tmp_path) -> World:
         details=alert_input(),
         attachments=[SimpleUploadedFile("bag.png", png_bytes(), content_type="image/png")],
     )
-    seizure = seizure_create(reported_by=contact.user, operation=operation, data=seizure_input())
+    seizure = seizure_create(
+        reported_by=contact.user,
+        operation=operation,
+        data=seizure_input(),
+        photos=[SimpleUploadedFile("seized.png", png_bytes(), content_type="image/png")],
+    )
+    export = export_job_request(user=officer.user, kind="results", fmt="csv", slug="cocair")
+    export_job_build(job_id=export.pk)
+    invitation_secret = "matrix-invitation-secret"
+    Invitation.objects.create(
+        operation=operation,
+        email="invitee@example.org",
+        full_name="Invited Officer",
+        key_hash=hashlib.sha256(invitation_secret.encode()).hexdigest(),
+        invited_by=ocu.user,
+        expires_at=timezone.now() + timedelta(hours=72),
+    )
     job = import_job_create(
         user=officer.user, operation=None, filename="s.csv", content=b"date,airport\n"
     )
@@ -144,7 +184,10 @@ def world(settings, tmp_path) -> World:
         staff=staff,
         alert=alert,
         seizure_id=seizure.pk,
+        photo_uid=str(seizure.photos.get().uid),
         job_id=job.pk,
+        export_uid=str(export.uid),
         token_id=token.pk,
         token_secret=secret,
+        invitation_secret=invitation_secret,
     )

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 
 ALLOW = "allow"  # anything but 401/403/404/5xx: 2xx, 3xx, 400/409/422 for an empty body
 LOGIN = "login"  # a page redirects to the login page; the API answers 401
-ADMIN_LOGIN = "admin_login"  # the Django admin redirects to its own login page
+# The Django admin redirects to its login page, which leads to the app's two-step login
+# (anonymous visitors are sent to the app's login at once).
+ADMIN_LOGIN = "admin_login"
 FORBIDDEN = "403"  # a member whose role does not allow it
 NOT_FOUND = "404"  # the route (or the object) does not exist for this persona
 
@@ -103,6 +105,34 @@ CORRECTOR = Access(
     ALLOW,
     wrong=FORBIDDEN,
 )
+ADMINISTERS = Access(
+    "administers",
+    "who administers the operation: its OCU lead, or an administrator; its other members 404 "
+    "like anyone else (operation administration gives no hint)",
+    LOGIN,
+    ALLOW,
+    NOT_FOUND,
+    ALLOW,
+    wrong=NOT_FOUND,
+)
+STAFF_ONLY = Access(
+    "staff_only",
+    "an administrator (is_staff): creating operations, their status, users; anyone else 404",
+    LOGIN,
+    NOT_FOUND,
+    NOT_FOUND,
+    ALLOW,
+)
+AUDITOR = Access(
+    "auditor",
+    "who reads the audit trail: an administrator (all of it), an OCU of any operation (the "
+    "events of their operations); other members 404",
+    LOGIN,
+    ALLOW,
+    ALLOW,  # the outsider is the OCU of the other operation
+    ALLOW,
+    wrong=NOT_FOUND,
+)
 STAFF = Access(
     "staff",
     "an administrator (is_staff): the Django admin; anyone else is sent to its login",
@@ -133,6 +163,10 @@ ROUTES: dict[str, Access | dict[str, Access]] = {
     # --- accounts ---------------------------------------------------------------------------
     "": SIGNED_IN,  # home: redirects to the last operation
     "accounts/login/": PUBLIC,
+    "accounts/login/code/": PUBLIC,  # the second step; without a pending login, to step one
+    "accounts/login/enrol/": PUBLIC,  # first enrolment; likewise
+    "accounts/recovery-codes/": SIGNED_IN,  # POST only: the user's own new codes
+    "accounts/invitation/<str:secret>/": PUBLIC,  # the secret of the link is the credential
     "accounts/logout/": PUBLIC,  # POST only; signs out whoever is signed in
     "accounts/password/": SIGNED_IN,
     "accounts/password/done/": SIGNED_IN,
@@ -142,6 +176,19 @@ ROUTES: dict[str, Access | dict[str, Access]] = {
     "accounts/operations/": SIGNED_IN,
     "accounts/operations/<slug:slug>/leave/": MEMBER,
     "accounts/language/": PUBLIC,
+    # --- the audit trail and operation administration ---------------------------------------
+    "audit/": AUDITOR,
+    "manage/operations/": SIGNED_IN,  # the operations the user administers (maybe none)
+    "manage/operations/new/": STAFF_ONLY,
+    "manage/operations/<slug:slug>/": ADMINISTERS,
+    "manage/operations/<slug:slug>/status/": STAFF_ONLY,
+    "manage/operations/<slug:slug>/members/": ADMINISTERS,
+    "manage/operations/<slug:slug>/members/import/": ADMINISTERS,
+    "manage/operations/<slug:slug>/members/<int:membership_id>/role/": ADMINISTERS,
+    "manage/operations/<slug:slug>/members/<int:membership_id>/remove/": ADMINISTERS,
+    "manage/operations/<slug:slug>/invitations/": ADMINISTERS,
+    "manage/users/": STAFF_ONLY,
+    "manage/users/<str:username>/deactivate/": STAFF_ONLY,
     # --- messaging pages ----------------------------------------------------------------------
     "o/<slug:slug>/": MEMBER,
     "o/<slug:slug>/sent/": MEMBER,
@@ -164,6 +211,12 @@ ROUTES: dict[str, Access | dict[str, Access]] = {
     "seizures/new/": SIGNED_IN,
     "seizures/<int:seizure_id>/": MEMBER_OR_STAFF,
     "seizures/<int:seizure_id>/edit/": CORRECTOR,
+    "seizures/<int:seizure_id>/photos/<uuid:uid>/": MEMBER_OR_STAFF,
+    "seizures/<int:seizure_id>/photos/<uuid:uid>/thumbnail/": MEMBER_OR_STAFF,
+    "exports/": SIGNED_IN,  # the user's own exports
+    "exports/new/": SIGNED_IN,  # an operation's results: 404 unless the user may see them
+    "exports/<uuid:uid>/": OWNER,
+    "exports/<uuid:uid>/download/": OWNER,
     "o/<slug:slug>/results/": MEMBER_OR_STAFF,
     "statistics/": SIGNED_IN,
     # --- the JSON API -------------------------------------------------------------------------
@@ -187,6 +240,24 @@ ROUTES: dict[str, Access | dict[str, Access]] = {
     "api/v1/seizures/import": SIGNED_IN,
     "api/v1/seizures/pivot": SIGNED_IN,
     "api/v1/seizures/<int:seizure_id>": {"GET": MEMBER_OR_STAFF, "PATCH": CORRECTOR},
+    "api/v1/seizures/multipart": SIGNED_IN,
+    "api/v1/seizures/<int:seizure_id>/photos": CORRECTOR,
+    "api/v1/seizures/<int:seizure_id>/photos/<uid>": {
+        "GET": MEMBER_OR_STAFF,
+        "DELETE": CORRECTOR,
+    },
+    "api/v1/seizures/<int:seizure_id>/photos/<uid>/thumbnail": MEMBER_OR_STAFF,
+    "api/v1/audit": AUDITOR,
+    "api/v1/exports": SIGNED_IN,
+    "api/v1/exports/<uid>": OWNER,
+    "api/v1/exports/<uid>/download": OWNER,
+    "api/v1/manage/operations": {"GET": SIGNED_IN, "POST": STAFF_ONLY},
+    "api/v1/manage/operations/<slug>/status": STAFF_ONLY,
+    "api/v1/manage/operations/<slug>/members": ADMINISTERS,
+    "api/v1/manage/operations/<slug>/members/import": ADMINISTERS,
+    "api/v1/manage/operations/<slug>/members/<username>": ADMINISTERS,
+    "api/v1/manage/operations/<slug>/invitations": ADMINISTERS,
+    "api/v1/manage/users/<username>/deactivate": STAFF_ONLY,
 }
 
 # Whole includes classified at once: a route whose pattern starts with the prefix.

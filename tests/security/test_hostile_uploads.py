@@ -18,6 +18,7 @@ from PIL import Image
 
 from messaging.attachments import check_uploads
 from messaging.models import Attachment, Message
+from seizures.models import SeizurePhoto
 
 pytestmark = pytest.mark.django_db
 
@@ -134,11 +135,11 @@ def small_limit(settings):
 def assert_nothing_stored(world, messages_before: int) -> None:
     assert Message.objects.count() == messages_before
     assert Attachment.objects.count() == 1  # the world's own
-    root = world.alert.attachments.get()
+    # The world's own files only: the Alert's attachment and the seizure's photo.
+    own = [world.alert.attachments.get(), *SeizurePhoto.objects.all()]
     stored = sorted(p.name for p in root_dir(world).iterdir())
-    assert stored == sorted(n for n in (root.storage_name, root.thumbnail_storage_name) if n), (
-        stored
-    )
+    expected = sorted(n for f in own for n in (f.storage_name, f.thumbnail_storage_name) if n)
+    assert stored == expected, stored
 
 
 def root_dir(world):

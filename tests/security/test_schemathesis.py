@@ -69,3 +69,19 @@ def test_api_conforms_to_its_schema(case, world, path_values):
             name: path_values.get(name, value) for name, value in case.path_parameters.items()
         }
     case.call_and_validate(headers={"Authorization": f"Bearer {world.token_secret}"}, checks=CHECKS)
+
+
+def _no_duplicate_keys(pairs):
+    keys = [key for key, _value in pairs]
+    assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+    return dict(pairs)
+
+
+def test_the_document_has_one_key_per_status(client):
+    """Swagger UI (/api/v1/docs) refuses a document with a key twice (an int 400 of an
+    endpoint beside the "400" of the documented errors)."""
+    import json
+
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    json.loads(response.content, object_pairs_hook=_no_duplicate_keys)

@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.services import membership_leave
 from aircop.asgi import application
-from messaging.consumers import CLOSE_UNAUTHENTICATED
+from messaging.consumers import CLOSE_ACCESS_CHANGED, CLOSE_UNAUTHENTICATED
 from messaging.realtime import message_new_event, user_group
 from messaging.routing import Targets
 from messaging.services import message_send
@@ -118,8 +118,9 @@ async def test_a_member_who_left_receives_nothing_more(world):
     assert (await ws.receive_json_from(timeout=5))["message"]["id"] == message.pk
 
     await database_sync_to_async(membership_leave)(membership=world.officer)
-    # Events of the operation still addressed to the user's group (a message sent in the same
-    # instant, a read in another tab) are dropped.
+    # The socket is told and closes (operation.revoked, sent on commit). Events of the
+    # operation still addressed to the user's group after it (a message sent in the same
+    # instant, a read in another tab) are dropped: none reaches the client.
     layer = get_channel_layer()
     group = user_group(world.officer.user_id)
     later = await _send(world, "After leaving")  # not addressed to the officer any more
@@ -131,5 +132,9 @@ async def test_a_member_who_left_receives_nothing_more(world):
         group,
         {"type": "delivery.acknowledged", "operation": world.operation.slug, "message_id": 1},
     )
+    revoked = await ws.receive_json_from(timeout=5)
+    assert revoked == {"type": "operation.revoked", "operation": world.operation.slug}
+    closed = await ws.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": CLOSE_ACCESS_CHANGED}
     assert await ws.receive_nothing(timeout=0.3)
     await ws.disconnect()

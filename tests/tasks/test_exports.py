@@ -156,6 +156,7 @@ def test_expired_exports_are_deleted_and_answer_404(
     job = ask(client, django_capture_on_commit_callbacks, kind="register", format="xlsx")
     assert len(list(export_root().iterdir())) == 1
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        client.force_login(officer.user)  # the first session has ended (idle) by now
         assert download(client, job).status_code == 404
         tasks.export_jobs_expire.delay()
     job.refresh_from_db()

@@ -58,12 +58,12 @@ def _session_headers(user):
 async def test_the_websocket_marks_the_user_seen_on_connect_and_on_close(officer):
     headers = await database_sync_to_async(_session_headers)(officer.user)
     ws = WebsocketCommunicator(application, "/ws/", headers=headers)
-    connected, _ = await ws.connect()
+    connected, _ = await ws.connect(timeout=5)
     assert connected
-    await ws.receive_json_from()
+    await ws.receive_json_from(timeout=5)
     opened = await database_sync_to_async(_last_seen)(officer.user)
     assert opened is not None
-    await ws.disconnect()
+    await ws.disconnect(timeout=5)
     closed = await database_sync_to_async(_last_seen)(officer.user)
     assert closed >= opened
 
@@ -79,5 +79,5 @@ async def test_a_blocked_users_websocket_is_refused(officer):
     )
     for attempt in (headers, [(b"authorization", f"Bearer {secret}".encode())]):
         ws = WebsocketCommunicator(application, "/ws/", headers=attempt)
-        connected, code = await ws.connect()
+        connected, code = await ws.connect(timeout=5)
         assert (connected, code) == (False, 4401)
