@@ -72,7 +72,7 @@ def test_a_member_seen_since_the_message_arrived_gets_none(ocu, officer, colleag
     # The officer was seen after the message arrived; the colleague read everything but the
     # briefing... which arrived while the colleague was never seen: one digest, to them.
     assert [m.to for m in mail.outbox] == [[colleague.user.email]]
-    assert "1 unread message " in mail.outbox[0].subject + " "
+    assert "1 message non lu " in mail.outbox[0].subject  # in the colleague's French
 
 
 def test_a_member_just_gone_is_not_offline_yet(ocu, officer, cocair):
