@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from datetime import date, timedelta
@@ -135,22 +134,11 @@ def seed(args, rng: random.Random) -> int:
     return deliveries_made
 
 
-def timed(label: str, runs: int, function) -> tuple[str, float, float, int]:
-    found = len(function())
-    samples = []
-    for _n in range(runs):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-    return label, statistics.median(samples), p95, found
-
-
 def main() -> int:
     args = parse_args()
     sys.path.insert(0, str(ROOT))
     from bench.fanout import drop_database, recreate_database, service_urls
+    from bench.search import timed
 
     admin_url, bench_url, _redis = service_urls(args.database)
     os.environ.update(
