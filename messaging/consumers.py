@@ -14,7 +14,6 @@ import asyncio
 import time
 from collections import deque
 from urllib.parse import parse_qs
-from weakref import WeakKeyDictionary
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -22,8 +21,9 @@ from django.conf import settings
 
 from accounts.auth import websocket_session_watch
 from accounts.presence import seen_is_stale, user_seen
+from aircop.loop_local import loop_local
 
-from . import delivery_marks, realtime, selectors
+from . import delivery_marks, membership_reads, realtime, selectors
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_ACCESS_CHANGED = 4403  # removed from an operation: the client reconnects afresh
@@ -35,15 +35,7 @@ MEMBERSHIP_RECHECK_SECONDS = 1.0
 # (a proxy restart) would otherwise ask the Redis pool for more connections than it holds
 # (max_connections), and a failed leave keeps a dead channel in its group for a day.
 LAYER_CALLS_PER_PROCESS = 200
-_layer_gates: WeakKeyDictionary = WeakKeyDictionary()
-
-
-def _layer_gate() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    gate = _layer_gates.get(loop)
-    if gate is None:
-        gate = _layer_gates[loop] = asyncio.Semaphore(LAYER_CALLS_PER_PROCESS)
-    return gate
+_layer_gate = loop_local(lambda: asyncio.Semaphore(LAYER_CALLS_PER_PROCESS))
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -98,7 +90,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def _refresh_operations(self) -> None:
         """The user's operations from the database, and this socket in their groups."""
-        current = set(await database_sync_to_async(selectors.operation_slugs_of)(user=self.user))
+        current = await membership_reads.reads().operations_of(self.user.pk)
         for slug in current - self.operations:
             await self._join(realtime.operation_group(slug))
         for slug in self.operations - current:

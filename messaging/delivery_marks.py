@@ -13,6 +13,8 @@ from collections import defaultdict
 
 from channels.db import database_sync_to_async
 
+from aircop.loop_local import loop_local
+
 from . import services
 
 logger = logging.getLogger(__name__)
@@ -45,14 +47,5 @@ class DeliveredMarks:
             logger.exception("could not record %d delivered marks", len(pending))
 
 
-_marks: dict[asyncio.AbstractEventLoop, DeliveredMarks] = {}
-
-
-def marks() -> DeliveredMarks:
-    """The batcher of the running event loop (one per ASGI process; one per test loop)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _marks:
-        for stale in [other for other in _marks if other.is_closed()]:
-            del _marks[stale]
-        _marks[loop] = DeliveredMarks()
-    return _marks[loop]
+# The batcher of the running event loop (one per ASGI process; one per test loop).
+marks = loop_local(DeliveredMarks)

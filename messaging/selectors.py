@@ -6,6 +6,7 @@ members of its operation; to anyone else it does not exist (404).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -119,12 +120,18 @@ def unread_counts(*, user: User) -> dict[str, int]:
     return {row["message__operation__slug"]: row["n"] for row in rows}
 
 
-def operation_slugs_of(*, user: User) -> set[str]:
-    return set(
-        Membership.objects.filter(user=user, active=True, user__is_active=True)
+def operation_slugs_by_user(*, user_ids: Iterable[int]) -> dict[int, set[str]]:
+    """For each of these users, the slugs of the operations they may hear of (active member of
+    a non-archived operation, active account); a user with none is absent."""
+    slugs: dict[int, set[str]] = {}
+    rows = (
+        Membership.objects.filter(user_id__in=user_ids, active=True, user__is_active=True)
         .exclude(operation__status=OperationStatus.ARCHIVED)
-        .values_list("operation__slug", flat=True)
+        .values_list("user_id", "operation__slug")
     )
+    for user_id, slug in rows:
+        slugs.setdefault(user_id, set()).add(slug)
+    return slugs
 
 
 def last_delivery_id(*, user: User) -> int:
