@@ -26,9 +26,8 @@ from ninja.security import HttpBearer
 
 from . import sessions
 from .models import User
-from .selectors import user_for_token
+from .selectors import token_for_secret, user_for_token
 from .services import api_token_touch
-from .tokens import token_hash
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -48,12 +47,12 @@ class ApiBearerAuth(HttpBearer):
     """django-ninja authentication by personal API token; ``request.auth`` is the user."""
 
     def authenticate(self, request, token):
-        user = user_for_token(secret=token)
-        if user is None:
+        api_token = token_for_secret(secret=token)
+        if api_token is None:
             return None
-        api_token_touch(token_hash_value=token_hash(token))
-        request.user = user
-        return user
+        api_token_touch(token=api_token)
+        request.user = api_token.user
+        return api_token.user
 
 
 class WebsocketBearerAuthMiddleware:

@@ -37,8 +37,8 @@ def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at")
 
 
-def user_for_token(*, secret: str) -> User | None:
-    """The active, unblocked user owning a usable token with this secret, or None."""
+def token_for_secret(*, secret: str) -> ApiToken | None:
+    """The usable token with this secret, with its user (active, not blocked), or None."""
     if not secret:
         return None
     token = (
@@ -48,4 +48,10 @@ def user_for_token(*, secret: str) -> User | None:
     )
     if token is None or not token.user.is_active or token.user.blocked_at is not None:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(*, secret: str) -> User | None:
+    """The active, unblocked user owning a usable token with this secret, or None."""
+    token = token_for_secret(secret=secret)
+    return token.user if token is not None else None

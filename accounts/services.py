@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,8 +51,20 @@ def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
     return token
 
 
-def api_token_touch(*, token_hash_value: str) -> None:
-    ApiToken.objects.filter(key_hash=token_hash_value).update(last_used_at=timezone.now())
+# "Last used" is shown to the minute: a token used again within it costs no write.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Record that ``token`` was used now, at most once a minute (a conditional UPDATE, so
+    concurrent requests do not write twice)."""
+    now = timezone.now()
+    if token.last_used_at is not None and token.last_used_at > now - TOKEN_TOUCH_EVERY:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_TOUCH_EVERY)
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 @transaction.atomic

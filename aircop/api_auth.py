@@ -35,13 +35,23 @@ def path_scope_check(request, user) -> None:
     match = getattr(request, "resolver_match", None)
     kwargs = match.kwargs if match is not None else {}
     if "slug" in kwargs:
-        membership_for(user=user, slug=str(kwargs["slug"]))
+        # Kept for the view (``path_membership``): the same row, not read twice.
+        request.path_membership = membership_for(user=user, slug=str(kwargs["slug"]))
     message_id = str(kwargs.get("message_id", ""))
     if message_id.isdigit():
         message_for(user=user, message_id=int(message_id))
     seizure_id = str(kwargs.get("seizure_id", ""))
     if seizure_id.isdigit():
         seizure_for(user=user, seizure_id=int(seizure_id))
+
+
+def path_membership(request, slug: str):
+    """The user's membership in the operation ``slug`` of the path: the one the scoped
+    authentication checked for this request, else read now (404 for a non-member)."""
+    membership = getattr(request, "path_membership", None)
+    if membership is not None and membership.operation.slug == slug:
+        return membership
+    return membership_for(user=request.auth, slug=slug)
 
 
 def administration_scope_check(request, user) -> None:

@@ -15,7 +15,7 @@ from ninja import File, Form, Query, Router, Status
 from ninja.errors import ValidationError
 from ninja.files import UploadedFile
 
-from accounts.selectors import membership_for
+from aircop.api_auth import path_membership
 from aircop.identifiers import MAX_ID
 from aircop.ratelimit import hit as rate_limit_hit
 
@@ -201,7 +201,7 @@ def _attachment(a: Attachment) -> schemas.AttachmentOut:
 
 @router.get("/operations/{slug}/members", response=schemas.MembersOut, summary="Who I may address")
 def members_list(request, slug: str):
-    membership = membership_for(user=request.auth, slug=slug)
+    membership = path_membership(request, slug)
     return schemas.MembersOut(
         targets=sorted(t.value for t in allowed_targets(membership)),
         members=[_member(m) for m in addressable_members(membership)],
@@ -259,7 +259,7 @@ def message_create_multipart(
 
 
 def _send(request, slug: str, payload, files):
-    membership = membership_for(user=request.auth, slug=slug)
+    membership = path_membership(request, slug)
     message = services.message_send(
         sender=request.auth,
         operation=membership.operation,
@@ -288,7 +288,7 @@ def inbox(
 ):
     """Messages addressed to me with an id above `after`, oldest first, `limit` at a time.
     Follow `next_after` until it is null to read everything."""
-    membership = membership_for(user=request.auth, slug=slug)
+    membership = path_membership(request, slug)
     deliveries = list(
         selectors.inbox_for(user=request.auth, membership=membership, after=after).order_by(
             "message_id"
@@ -350,7 +350,7 @@ def messages_search(
     several words is matched whole); `ack`: `acknowledged` or `pending` (my delivery);
     `from`/`to`: dates (YYYY-MM-DD). Newest first, `limit` at a time; follow `next_after`."""
     rate_limit_hit(request, "search")
-    membership = membership_for(user=request.auth, slug=slug)
+    membership = path_membership(request, slug)
     found = list(
         selectors.search_messages(
             user=request.auth,
@@ -500,7 +500,7 @@ def message_forward(request, message_id: int, payload: schemas.ForwardIn):
     summary="OCU follow-up: every Alert with each recipient's progress",
 )
 def followup(request, slug: str):
-    membership = membership_for(user=request.auth, slug=slug)
+    membership = path_membership(request, slug)
     board = selectors.followup_board(user=request.auth, membership=membership)
     return [
         schemas.FollowUpOut(

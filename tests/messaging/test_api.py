@@ -1,7 +1,10 @@
 """The JSON API: session or Bearer auth, sending, inbox pages, errors naming the field."""
 
+from datetime import timedelta
+
 import pytest
 
+from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
 from messaging.models import BODY_MAX, Delivery, Message
 from messaging.routing import Targets
@@ -111,6 +114,32 @@ def test_closed_operation_is_409(client, bearer, cocair, ocu, officer):
     response = post_message(client, bearer(ocu.user), to={"officers": True})
     assert response.status_code == 409
     assert response.json()["field"] == "operation"
+
+
+def test_closed_operation_is_404_not_409_for_an_outsider(client, bearer, cocair, ocu, outsider):
+    cocair.status = "closed"
+    cocair.save()
+    response = post_message(client, bearer(outsider.user), to={"ocus": True})
+    assert response.status_code == 404
+    assert Message.objects.count() == 0
+
+
+def test_a_token_records_its_last_use_at_most_once_a_minute(client, cocair, officer):
+    token, secret = api_token_create(user=officer.user, name="t")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    assert client.get("/api/v1/operations", **headers).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+    # used again within the minute: no new write
+    assert client.get("/api/v1/operations", **headers).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    # used again after it: recorded
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    assert client.get("/api/v1/operations", **headers).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > first
 
 
 def test_inbox_pages_with_after_cursor(client, bearer, cocair, ocu, officer):
