@@ -295,6 +295,8 @@ def server_command(kind: str, port: int) -> list[str]:
             "--no-access-log",
             "--log-level",
             "warning",
+            "--ws-per-message-deflate",  # as the Dockerfile
+            "false",
             "aircop.asgi:application",
         ]
     return [

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -39,6 +40,17 @@ _layer_gate = loop_local(lambda: asyncio.Semaphore(LAYER_CALLS_PER_PROCESS))
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
+    async def dispatch(self, message):
+        """Channels' own, without the ``close_old_connections`` it runs before every handler:
+        that is a hop to the process's one database thread for each event of each socket,
+        which queued a broadcast's events behind every query of the process. This consumer
+        touches the database only through ``database_sync_to_async``, which closes stale
+        connections around each call itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:

@@ -38,6 +38,8 @@ def server_command(port: int) -> list[str]:
             str(port),
             "--lifespan",
             "off",
+            "--ws-per-message-deflate",  # as the Dockerfile
+            "false",
             "aircop.asgi:application",
         ]
     return [

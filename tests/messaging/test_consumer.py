@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.services import api_token_create
 from aircop.asgi import application
-from messaging.realtime import user_group
+from messaging.realtime import message_new_event, user_group
 from messaging.routing import Targets
 from messaging.services import message_send
 
@@ -238,4 +238,32 @@ async def test_connecting_with_after_replays_what_was_missed_first(cocair, ocu, 
     live = await send(ocu, cocair, subject="new", officers=True)
     event = await ws.receive_json_from(timeout=5)
     assert (event["message"]["id"], event["replay"]) == (live.pk, False)
+    await ws.disconnect()
+
+
+async def test_live_events_reach_the_socket_without_a_trip_to_the_database_thread(
+    cocair, ocu, officer, monkeypatch
+):
+    # given five messages, and a connected officer whose memberships were just read
+    messages = [await send(ocu, cocair, subject=f"m{i}", officers=True) for i in range(5)]
+    events = [await database_sync_to_async(message_new_event)(m) for m in messages]
+    ws, connected = await connect(await database_sync_to_async(session_headers)(officer.user))
+    assert connected
+    await ws.receive_json_from()  # hello
+    trips = []
+
+    async def close_old_connections():
+        trips.append("close_old_connections")
+
+    monkeypatch.setattr("channels.consumer.aclose_old_connections", close_old_connections)
+
+    # when their events arrive within the second
+    for event in events:
+        await get_channel_layer().group_send(user_group(officer.user_id), event)
+
+    # then each is pushed, without Channels' hop to the process's one database thread before
+    # each handler (which queued a broadcast's events behind every query of the process)
+    for message in messages:
+        assert (await ws.receive_json_from(timeout=5))["message"]["id"] == message.pk
+    assert trips == []
     await ws.disconnect()
