@@ -171,12 +171,12 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Channel layer and Celery -----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# AIRCOP_CHANNEL_LAYER: "core" (RedisChannelLayer, the default) or "pubsub"
-# (RedisPubSubChannelLayer); docs/performance.md compares them. Capacity and expiry bound what a
-# slow consumer can queue (core only); delivery never depends on them: clients resume from the
-# database.
+# AIRCOP_CHANNEL_LAYER: "core" (RedisChannelLayer, receiving in batches: aircop/channel_layer.py;
+# the default) or "pubsub" (RedisPubSubChannelLayer); docs/performance.md compares them. Capacity
+# and expiry bound what a slow consumer can queue (core only); delivery never depends on them:
+# clients resume from the database.
 CHANNEL_LAYER_BACKENDS = {
-    "core": "channels_redis.core.RedisChannelLayer",
+    "core": "aircop.channel_layer.BatchingRedisChannelLayer",
     "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
 }
 if REDIS_URL:

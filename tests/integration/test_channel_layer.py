@@ -1,0 +1,62 @@
+"""The channel layer of the ASGI processes on a real Redis: a process's messages, received in
+batches, reach each of its channels once and in order (aircop/channel_layer.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+
+from aircop.channel_layer import BatchingRedisChannelLayer
+
+pytestmark = pytest.mark.integration
+
+
+PREFIX = f"aircop-it-layer-{uuid.uuid4().hex[:8]}"
+
+
+def layer() -> BatchingRedisChannelLayer:
+    return BatchingRedisChannelLayer(
+        hosts=[{"address": os.environ["REDIS_URL"], "socket_timeout": 30}],
+        prefix=PREFIX,
+        capacity=1000,
+    )
+
+
+def test_a_processs_channels_get_every_message_once_in_order_in_few_round_trips(monkeypatch):
+    async def scenario():
+        sender, receiver = layer(), layer()  # two processes
+        channels = [await receiver.new_channel() for _ in range(3)]
+        blocking_takes = []
+        stock = BatchingRedisChannelLayer._brpop_with_clean
+
+        async def counted(self, *args, **kwargs):
+            blocking_takes.append(1)
+            return await stock(self, *args, **kwargs)
+
+        monkeypatch.setattr(BatchingRedisChannelLayer, "_brpop_with_clean", counted)
+        try:
+            # given 300 messages waiting for three sockets of the receiving process, interleaved
+            for n in range(300):
+                await sender.send(channels[n % 3], {"type": "message.new", "n": n})
+
+            # when its sockets receive them, each concurrently
+            async def take(channel):
+                return [(await receiver.receive(channel))["n"] for _ in range(100)]
+
+            received = await asyncio.wait_for(
+                asyncio.gather(*(take(channel) for channel in channels)), timeout=30
+            )
+        finally:
+            await sender.flush()
+            await sender.close_pools()
+            await receiver.close_pools()
+
+        # then each got its own, once, in the order sent
+        assert received == [list(range(i, 300, 3)) for i in range(3)]
+        # and the messages came in batches, not one blocking read per message
+        assert len(blocking_takes) <= 5
+
+    asyncio.run(scenario())
