@@ -41,6 +41,11 @@ class BatchingRedisChannelLayer(RedisChannelLayer):
         taken.extend(self._unpacked(channel, content) for content, _score in waiting)
         return first
 
+    async def flush(self):
+        """The stock flush, and what was taken off Redis but not handed out yet."""
+        self._taken.clear()
+        await super().flush()
+
     def _unpacked(self, channel: str, content: bytes) -> tuple[str, dict]:
         """What the stock ``receive_single`` returns for ``content``: (channel, message)."""
         message = self.deserialize(content)

@@ -60,3 +60,24 @@ def test_a_processs_channels_get_every_message_once_in_order_in_few_round_trips(
         assert len(blocking_takes) <= 5
 
     asyncio.run(scenario())
+
+
+def test_a_flush_forgets_what_was_taken_but_not_handed_out():
+    async def scenario():
+        sender, receiver = layer(), layer()
+        channel = await receiver.new_channel()
+        try:
+            # given messages taken off Redis in one batch, only the first handed out
+            for n in range(5):
+                await sender.send(channel, {"type": "message.new", "n": n})
+            assert (await receiver.receive(channel))["n"] == 0
+            # when the layer is flushed, then a new message is the next one received
+            await receiver.flush()
+            await sender.send(channel, {"type": "message.new", "n": 99})
+            return (await asyncio.wait_for(receiver.receive(channel), timeout=10))["n"]
+        finally:
+            await sender.flush()
+            await sender.close_pools()
+            await receiver.close_pools()
+
+    assert asyncio.run(scenario()) == 99
