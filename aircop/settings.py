@@ -60,6 +60,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Former keys, still accepted after a rotation (sessions, signed values, channel-layer events).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", "")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -191,6 +193,10 @@ if REDIS_URL:
                 # read time: idle consumers would die. Its default pool (100) is too small for
                 # bursts of joins, leaves and broadcasts.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
+                # Events carry subjects and names: sealed (Fernet: AES + HMAC) before they reach
+                # Redis, opened in the receiving process. Every process shares SECRET_KEY; the
+                # fallbacks still open what was sealed before a rotation.
+                "symmetric_encryption_keys": [SECRET_KEY, *SECRET_KEY_FALLBACKS],
             },
         }
     }

@@ -8,6 +8,7 @@ import os
 import uuid
 
 import pytest
+import redis
 
 from aircop.channel_layer import BatchingRedisChannelLayer
 
@@ -81,3 +82,35 @@ def test_a_flush_forgets_what_was_taken_but_not_handed_out():
             await receiver.close_pools()
 
     assert asyncio.run(scenario()) == 99
+
+
+def test_events_are_sealed_in_redis_and_opened_by_the_receiving_process():
+    # given the project's channel layer (the settings every ASGI process uses)
+    async def scenario():
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("operation.sealed", channel)
+        event = {"type": "message.new", "message": {"subject": "Control seat 12A, ET 908"}}
+        try:
+            # when an event is sent to a group
+            await layer.group_send("operation.sealed", event)
+            # then Redis holds no byte of it in clear
+            client = redis.Redis.from_url(os.environ["REDIS_URL"])
+            stored = b"".join(
+                b"".join(member for member, _score in client.zrange(key, 0, -1, withscores=True))
+                for key in client.scan_iter(match=f"{layer.prefix}*")
+                if client.type(key) == b"zset" and b"group" not in key
+            )
+            client.close()
+            # and the receiving socket gets it whole
+            received = await asyncio.wait_for(layer.receive(channel), timeout=10)
+        finally:
+            await layer.group_discard("operation.sealed", channel)
+            await layer.close_pools()
+        return stored, received
+
+    stored, received = asyncio.run(scenario())
+    assert stored and b"Control seat" not in stored and b"ET 908" not in stored
+    assert received == {"type": "message.new", "message": {"subject": "Control seat 12A, ET 908"}}
