@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -48,13 +47,12 @@ from bench.fanout import (  # noqa: E402
     CHANNEL_LAYER_NAMES,
     Server,
     delete_redis_keys,
-    drop_database,
+    finish,
     load_average,
     log,
     raise_open_files_limit,
     recreate_database,
     seed,
-    server_problems,
     service_urls,
     start_server,
 )
@@ -226,22 +224,16 @@ def main() -> int:
             if figures.failed or figures.answered != args.clients:
                 code = 1
     finally:
-        for server in servers:
-            server.stop()
-        problems = server_problems(all_servers)
-        if problems:
-            print(problems)
-            print(f"  (server logs kept in {log_dir})")
+        if finish(
+            all_servers,
+            log_dir=log_dir,
+            redis_url=redis_url,
+            prefix=prefix,
+            admin_url=admin_url,
+            database=args.database,
+            keep_db=args.keep_db,
+        ):
             code = code or 1
-        else:
-            shutil.rmtree(log_dir, ignore_errors=True)
-        delete_redis_keys(redis_url, prefix)
-        if not args.keep_db:
-            from django.db import connections
-
-            connections.close_all()
-            drop_database(admin_url, args.database)
-            log(f"dropped database {args.database!r}")
 
     print()
     print(

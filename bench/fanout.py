@@ -389,6 +389,44 @@ def delete_redis_keys(redis_url: str, prefix: str) -> int:
         client.close()
 
 
+def finish(
+    servers: list[Server],
+    *,
+    log_dir: Path,
+    redis_url: str,
+    prefix: str,
+    admin_url: str,
+    database: str,
+    keep_db: bool,
+) -> bool:
+    """A benchmark's clean-up: stops its servers, prints what they logged wrong (keeping their
+    logs) or removes the logs, deletes the run's Redis keys, drops its database unless kept.
+    True when the servers logged errors."""
+    for server in servers:
+        server.stop()
+    problems = server_problems(servers)
+    if problems:
+        print(problems)
+        print(f"  (server logs kept in {log_dir})")
+    else:
+        shutil.rmtree(log_dir, ignore_errors=True)
+    try:
+        deleted = delete_redis_keys(redis_url, prefix)
+        log(f"deleted {deleted} Redis keys under {prefix}")
+    except Exception as exc:
+        log(f"could not delete Redis keys under {prefix}: {exc}")
+    if not keep_db:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 (Django may never have been set up)
+            pass
+        drop_database(admin_url, database)
+        log(f"dropped database {database!r}")
+    return bool(problems)
+
+
 # --- clients and the broadcast ------------------------------------------------------------
 
 
@@ -752,29 +790,16 @@ def main() -> int:
         log("interrupted")
         code = 130
     finally:
-        for server in servers:
-            server.stop()
-        problems = server_problems(all_servers)
-        if problems:
-            print(problems)
-            print(f"  (server logs kept in {log_dir})")
+        if finish(
+            all_servers,
+            log_dir=log_dir,
+            redis_url=redis_url,
+            prefix=prefix,
+            admin_url=admin_url,
+            database=args.database,
+            keep_db=args.keep_db,
+        ):
             code = code or 1
-        else:
-            shutil.rmtree(log_dir, ignore_errors=True)
-        try:
-            deleted = delete_redis_keys(redis_url, prefix)
-            log(f"deleted {deleted} Redis keys under {prefix}")
-        except Exception as exc:
-            log(f"could not delete Redis keys under {prefix}: {exc}")
-        if not args.keep_db:
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: S110 (Django may never have been set up)
-                pass
-            drop_database(admin_url, args.database)
-            log(f"dropped database {args.database!r}")
     return code
 
 

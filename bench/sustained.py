@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -46,15 +45,13 @@ sys.path.insert(0, str(ROOT))
 from bench.fanout import (  # noqa: E402
     CHANNEL_LAYER_NAMES,
     Server,
-    delete_redis_keys,
-    drop_database,
+    finish,
     load_average,
     log,
     percentile,
     raise_open_files_limit,
     recreate_database,
     seed,
-    server_problems,
     service_urls,
     start_server,
     summary,
@@ -312,22 +309,16 @@ def main() -> int:
         asyncio.run(load.run())
         code = report(load, args, load_before)
     finally:
-        for server in servers:
-            server.stop()
-        problems = server_problems(servers)
-        if problems:
-            print(problems)
-            print(f"  (server logs kept in {log_dir})")
+        if finish(
+            servers,
+            log_dir=log_dir,
+            redis_url=redis_url,
+            prefix=prefix,
+            admin_url=admin_url,
+            database=args.database,
+            keep_db=args.keep_db,
+        ):
             code = code or 1
-        else:
-            shutil.rmtree(log_dir, ignore_errors=True)
-        delete_redis_keys(redis_url, prefix)
-        if not args.keep_db:
-            from django.db import connections
-
-            connections.close_all()
-            drop_database(admin_url, args.database)
-            log(f"dropped database {args.database!r}")
     return code
 
 
