@@ -26,6 +26,21 @@ def check_administers(*, actor: User, operation: Operation) -> None:
         raise PermissionDenied
 
 
+def share_lock_operation(operation: Operation) -> None:
+    """Lock the operation row in share mode, for the rest of the transaction: any number of
+    sends hold it at once, while a close or a membership change (``lock_open_operation``, FOR
+    UPDATE) waits for them, and they for it. Read the operation and the sender's membership
+    after this, in a new statement, to see what such a change committed. On SQLite, whose
+    transactions take the database's write lock at BEGIN, there is nothing to add."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Operation._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
+                [operation.pk],
+            )
+
+
 def lock_open_operation(operation: Operation) -> Operation:
     """Lock the operation row (a concurrent close waits) and refuse a closed or archived one."""
     operation = Operation.objects.select_for_update().get(pk=operation.pk)
