@@ -1,24 +1,44 @@
-"""The Redis channel layer of the ASGI processes: channels_redis's RedisChannelLayer, receiving a
-process's messages in batches.
+"""The Redis channel layer of the ASGI processes: channels_redis's RedisChannelLayer, with one
+reader per process that takes its messages off Redis in batches.
 
 Every websocket of a process receives through one Redis key of that process
-(``specific.<process>!``). The stock layer takes one message off it per four sequential round
-trips (a clean-up script, BZPOPMIN, a backup copy, the copy's removal), one message at a time, so
-a broadcast reaching 500 sockets of a process queued behind 2,000 round trips on a busy event loop
-(docs/performance.md). Here the first message is still taken the stock way (blocking, with its
-backup copy); the messages already waiting behind it, up to ``RECEIVE_BATCH``, come in one ZPOPMIN
-and are handed out from memory, in the same order.
+(``specific.<process>!``). The stock layer makes each socket's ``receive()`` compete for a lock;
+the winner takes one message off that key in four sequential round trips (a clean-up script,
+BZPOPMIN, a backup copy, the copy's removal) and hands it out, and every waiting socket builds
+two tasks and an ``asyncio.wait`` per message. A broadcast reaching 500 sockets of a busy process
+queued behind thousands of round trips and task switches (docs/performance.md).
 
-What this gives up: a message taken in a batch is lost if its process dies before handing it out.
-So are that process's sockets: their clients reconnect and resume from the database, which is the
-source of truth (capacity and expiry can drop events in the stock layer too).
+Here one task per process and event loop (the reader) takes the process's messages: the first
+with a blocking BZPOPMIN, those waiting behind it, up to ``RECEIVE_BATCH``, with a ZPOPMIN sent
+in the same round trip. It hands each to the inbox of its channel (its socket), a bounded queue
+of the stock layer's capacity, in the order they were sent; ``receive()`` waits on its inbox
+only. A channel has an inbox from ``new_channel()`` until its receive is cancelled (its consumer
+ended); a message for a channel without one is dropped, as its socket is gone.
+
+When Redis fails, the reader hands the error to every inbox of its process and stops: each
+waiting socket fails (and closes, as with the stock layer), its client reconnects and resumes
+from the database; the next ``receive()`` starts a new reader.
+
+What this gives up: the stock layer keeps a backup copy of the message it is taking, so a
+receive cancelled mid-read loses nothing. A message taken here is lost if its process dies
+before handing it out; so are that process's sockets, whose clients resume from the database,
+the source of truth (capacity and expiry can drop events in the stock layer too).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+import asyncio
+import logging
+from dataclasses import dataclass
 
-from channels_redis.core import RedisChannelLayer
+from channels_redis.core import BoundedQueue, RedisChannelLayer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _ReadFailed:
+    error: BaseException
 
 
 class BatchingRedisChannelLayer(RedisChannelLayer):
@@ -26,29 +46,89 @@ class BatchingRedisChannelLayer(RedisChannelLayer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._taken: dict[str, deque] = defaultdict(deque)
+        self._inboxes: dict[str, BoundedQueue] = {}
+        self._readers: dict[str, asyncio.Task] = {}
 
-    async def receive_single(self, channel):
+    async def new_channel(self, prefix="specific"):
+        channel = await super().new_channel(prefix)
+        self._inbox(channel)
+        return channel
+
+    async def receive(self, channel):
         if "!" not in channel:  # a shared channel: any process may take its messages
-            return await super().receive_single(channel)
-        taken = self._taken[channel]
-        if taken:
-            return taken.popleft()
-        first = await super().receive_single(channel)
-        waiting = await self.connection(self.consistent_hash(channel)).zpopmin(
-            self.prefix + channel, self.RECEIVE_BATCH - 1
-        )
-        taken.extend(self._unpacked(channel, content) for content, _score in waiting)
-        return first
+            return await super().receive(channel)
+        assert self.require_valid_channel_name(channel)
+        inbox = self._inbox(channel)
+        self._ensure_reader(self.non_local_name(channel))
+        try:
+            item = await inbox.get()
+        except asyncio.CancelledError:
+            self._inboxes.pop(channel, None)
+            raise
+        if isinstance(item, _ReadFailed):
+            self._inboxes.pop(channel, None)
+            raise item.error
+        return item
 
     async def flush(self):
         """The stock flush, and what was taken off Redis but not handed out yet."""
-        self._taken.clear()
+        for inbox in self._inboxes.values():
+            while not inbox.empty():
+                inbox.get_nowait()
         await super().flush()
 
-    def _unpacked(self, channel: str, content: bytes) -> tuple[str, dict]:
-        """What the stock ``receive_single`` returns for ``content``: (channel, message)."""
-        message = self.deserialize(content)
-        if "__asgi_channel__" in message:
-            channel = message.pop("__asgi_channel__")
-        return channel, message
+    async def close_pools(self):
+        """Stop this loop's readers (they hold connections of its pools), then the stock close."""
+        loop = asyncio.get_running_loop()
+        mine = [t for t in self._readers.values() if t.get_loop() is loop and not t.done()]
+        for reader in mine:
+            reader.cancel()
+        await asyncio.gather(*mine, return_exceptions=True)
+        await super().close_pools()
+
+    def _inbox(self, channel: str) -> BoundedQueue:
+        inbox = self._inboxes.get(channel)
+        if inbox is None:
+            inbox = self._inboxes[channel] = BoundedQueue(self.capacity)
+        return inbox
+
+    def _ensure_reader(self, process_channel: str) -> None:
+        loop = asyncio.get_running_loop()
+        reader = self._readers.get(process_channel)
+        if reader is None or reader.done() or reader.get_loop() is not loop:
+            self._readers[process_channel] = loop.create_task(self._read(process_channel))
+
+    async def _read(self, process_channel: str) -> None:
+        key = self.prefix + process_channel
+        connection = self.connection(self.consistent_hash(process_channel))
+        while True:
+            try:
+                async with connection.pipeline(transaction=False) as pipe:
+                    pipe.bzpopmin(key, timeout=self.brpop_timeout)
+                    pipe.zpopmin(key, self.RECEIVE_BATCH - 1)
+                    first, waiting = await pipe.execute()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis gone: every socket of the process fails
+                logger.warning("channel layer: reading %s failed: %r", process_channel, error)
+                for channel, inbox in self._inboxes.items():
+                    if channel.startswith(process_channel):
+                        inbox.put_nowait(_ReadFailed(error))
+                return
+            taken = ([first[1]] if first else []) + [content for content, _score in waiting]
+            for content in taken:
+                self._hand_out(process_channel, content)
+
+    def _hand_out(self, process_channel: str, content: bytes) -> None:
+        """Put the message in the inbox of each channel it names (one, or all the channels of
+        this process in a group)."""
+        try:
+            message = self.deserialize(content)
+        except Exception:  # sealed under a key this process does not hold
+            logger.exception("channel layer: a message to %s could not be opened", process_channel)
+            return
+        channels = message.pop("__asgi_channel__", process_channel)
+        for channel in channels if isinstance(channels, list) else [channels]:
+            inbox = self._inboxes.get(channel)
+            if inbox is not None:
+                inbox.put_nowait(message)

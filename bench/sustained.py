@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,7 @@ class Sent:
     accepted: float = 0.0
     status: int = 0
     message_id: int = 0
+    refusal: str = ""  # the status code and body, or the client's exception, of a send not accepted
     arrivals: list[float] = field(default_factory=list)
 
 
@@ -154,8 +156,11 @@ class Load:
             sent.status = response.status_code
             if response.status_code == 201:
                 sent.message_id = response.json()["id"]
-        except Exception:
+            else:
+                sent.refusal = f"{response.status_code} {response.text[:200]}"
+        except Exception as exc:
             sent.status = -1
+            sent.refusal = f"{type(exc).__name__}: {exc}"
         sent.accepted = time.time()
 
     async def run(self) -> None:
@@ -243,6 +248,10 @@ def report(load: Load, args, load_before: str) -> int:
         f"  sends: {len(load.sent)} started, {len(accepted)} accepted (201), {refused} refused; "
         f"achieved {len(accepted) / load.send_seconds:.1f} messages/s"
     )
+    if refused:
+        reasons = Counter(s.refusal for s in load.sent if s.status != 201)
+        for reason, count in reasons.most_common(5):
+            print(f"  refused {count}×: {reason}")
     print(summary("send: scheduled → 201", send_latency))
     print(summary("201 → event", per_event))
     print(summary("201 → last recipient", to_last))

@@ -1,5 +1,5 @@
-"""The channel layer of the ASGI processes on a real Redis: a process's messages, received in
-batches, reach each of its channels once and in order (aircop/channel_layer.py)."""
+"""The channel layer of the ASGI processes on a real Redis: a process's messages, taken in
+batches by one reader, reach each of its channels once and in order (aircop/channel_layer.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import redis
+from redis.asyncio.client import Pipeline
 
 from aircop.channel_layer import BatchingRedisChannelLayer
 
@@ -30,18 +31,18 @@ def test_a_processs_channels_get_every_message_once_in_order_in_few_round_trips(
     async def scenario():
         sender, receiver = layer(), layer()  # two processes
         channels = [await receiver.new_channel() for _ in range(3)]
-        blocking_takes = []
-        stock = BatchingRedisChannelLayer._brpop_with_clean
+        round_trips = []
+        stock = Pipeline.execute
 
         async def counted(self, *args, **kwargs):
-            blocking_takes.append(1)
+            round_trips.append(1)
             return await stock(self, *args, **kwargs)
 
-        monkeypatch.setattr(BatchingRedisChannelLayer, "_brpop_with_clean", counted)
         try:
             # given 300 messages waiting for three sockets of the receiving process, interleaved
             for n in range(300):
                 await sender.send(channels[n % 3], {"type": "message.new", "n": n})
+            monkeypatch.setattr(Pipeline, "execute", counted)
 
             # when its sockets receive them, each concurrently
             async def take(channel):
@@ -51,16 +52,68 @@ def test_a_processs_channels_get_every_message_once_in_order_in_few_round_trips(
                 asyncio.gather(*(take(channel) for channel in channels)), timeout=30
             )
         finally:
+            monkeypatch.undo()
             await sender.flush()
             await sender.close_pools()
             await receiver.close_pools()
 
         # then each got its own, once, in the order sent
         assert received == [list(range(i, 300, 3)) for i in range(3)]
-        # and the messages came in batches, not one blocking read per message
-        assert len(blocking_takes) <= 5
+        # and the messages came in batches, not a round trip per message
+        assert len(round_trips) <= 5
 
     asyncio.run(scenario())
+
+
+def test_a_socket_that_ends_is_forgotten_and_the_others_still_receive():
+    async def scenario():
+        sender, receiver = layer(), layer()
+        gone, staying = await receiver.new_channel(), await receiver.new_channel()
+        try:
+            # given a socket whose consumer ended while waiting (its receive cancelled)
+            waiting = asyncio.ensure_future(receiver.receive(gone))
+            await asyncio.sleep(0.2)
+            waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
+            # when a group of both is sent a message
+            await receiver.group_add("operation.ended", gone)
+            await receiver.group_add("operation.ended", staying)
+            await sender.group_send("operation.ended", {"type": "message.new", "n": 1})
+            # then the other socket gets it, and nothing is kept for the one gone
+            received = await asyncio.wait_for(receiver.receive(staying), timeout=10)
+            return received, gone in receiver._inboxes
+        finally:
+            await sender.flush()
+            await sender.close_pools()
+            await receiver.close_pools()
+
+    assert asyncio.run(scenario()) == ({"type": "message.new", "n": 1}, False)
+
+
+def test_when_redis_fails_every_waiting_socket_of_the_process_fails(monkeypatch):
+    async def scenario():
+        receiver = layer()
+        channels = [await receiver.new_channel() for _ in range(3)]
+
+        async def redis_gone(self, *args, **kwargs):
+            raise redis.exceptions.ConnectionError("Redis went away")
+
+        monkeypatch.setattr(Pipeline, "execute", redis_gone)
+        try:
+            # when the process's sockets wait for messages and Redis fails
+            results = await asyncio.wait_for(
+                asyncio.gather(
+                    *(receiver.receive(channel) for channel in channels), return_exceptions=True
+                ),
+                timeout=10,
+            )
+        finally:
+            monkeypatch.undo()
+            await receiver.close_pools()
+        # then each receive fails (its consumer closes the socket; its client resumes)
+        return [type(result).__name__ for result in results]
+
+    assert asyncio.run(scenario()) == ["ConnectionError"] * 3
 
 
 def test_a_flush_forgets_what_was_taken_but_not_handed_out():
