@@ -27,7 +27,8 @@ def memberships_of(*, user: User) -> QuerySet[Membership]:
 
 def membership_for(*, user: User, slug: str) -> Membership:
     """The user's active membership in the operation ``slug``; 404 for anyone else."""
-    membership = memberships_of(user=user).filter(operation__slug=slug).first()
+    # One row at most: the list's ordering (by the operation's dates and name) is not needed.
+    membership = memberships_of(user=user).filter(operation__slug=slug).order_by("pk").first()
     if membership is None:
         raise Http404
     return membership

@@ -277,7 +277,7 @@ def _send(request, slug: str, payload, files):
     return Status(
         201,
         schemas.SentOut(
-            id=message.id, recipients=[m.user.username for m in message.recipient_memberships]
+            id=message.id, recipients=[r.username for r in message.sent_to]
         ),
     )
 
@@ -489,7 +489,7 @@ def message_forward(request, message_id: int, payload: schemas.ForwardIn):
     return Status(
         201,
         schemas.SentOut(
-            id=forward.id, recipients=[m.user.username for m in forward.recipient_memberships]
+            id=forward.id, recipients=[r.username for r in forward.sent_to]
         ),
     )
 

@@ -1,7 +1,7 @@
 """Delivered-at marks, batched per ASGI process.
 
 Each websocket that pushes a message records (recipient, message) here; one task per event
-loop writes them every half second, one UPDATE per message. A broadcast to a thousand open
+loop writes them every half second, in one UPDATE. A broadcast to a thousand open
 sockets costs one query per process, not a thousand.
 """
 

@@ -22,6 +22,7 @@ only), without the sender and without duplicates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet, TextChoices
 from django.utils.translation import gettext as _
@@ -76,6 +77,18 @@ class Targets:
         }
 
 
+class Recipient(NamedTuple):
+    """A member a message goes to: what a send needs of them (a delivery, an event, the
+    answer's list), read as plain rows, not as membership and user objects."""
+
+    user_id: int
+    username: str
+
+
+def _as_recipients(rows) -> dict[int, Recipient]:
+    return {user_id: Recipient(user_id, username) for user_id, username in rows}
+
+
 def allowed_targets(sender: Membership) -> frozenset[Target]:
     targets = TARGETS_BY_ROLE[sender.role]
     if not sender.user.country:
@@ -121,8 +134,8 @@ def addressable_members(sender: Membership) -> QuerySet[Membership]:
     return members.filter(allowed).order_by("role", "user__country", "user__full_name")
 
 
-def resolve_recipients(sender: Membership, targets: Targets) -> list[Membership]:
-    """The memberships that ``targets`` reach, or a DomainError naming the field at fault."""
+def resolve_recipients(sender: Membership, targets: Targets) -> list[Recipient]:
+    """The members ``targets`` reach, by user id, or a DomainError naming the field at fault."""
     chosen = targets.chosen()
     if not chosen:
         raise DomainError(_("Choose at least one recipient."), field="to")
@@ -146,7 +159,7 @@ def resolve_recipients(sender: Membership, targets: Targets) -> list[Membership]
         group |= Q(role=Role.OFFICER)
     if targets.my_country:
         group |= Q(user__country=_country_of(sender))
-    recipients = {m.pk: m for m in members.filter(group)}
+    recipients = _as_recipients(members.filter(group).values_list("user_id", "user__username"))
 
     if targets.users:
         wanted = set(targets.users)
@@ -167,24 +180,24 @@ def resolve_recipients(sender: Membership, targets: Targets) -> list[Membership]
                 field="to.users",
                 code="forbidden_recipient",
             )
-        recipients.update({m.pk: m for m in selected.values()})
+        recipients.update(_as_recipients((m.user_id, name) for name, m in selected.items()))
 
     if not recipients:
         raise DomainError(
             _("No active member of the operation matches these recipients."), field="to"
         )
-    return sorted(recipients.values(), key=lambda m: m.user_id)
+    return sorted(recipients.values())
 
 
-def resolve_reply_recipients(sender: Membership, alert, targets: Targets) -> list[Membership]:
+def resolve_reply_recipients(sender: Membership, alert, targets: Targets) -> list[Recipient]:
     """A Response or a Seizure about an Alert goes to the Alert's sender and the OCUs, whatever
     the policy (they asked); any extra targets follow the policy."""
-    members = _members(sender)
-    recipients = {m.pk: m for m in members.filter(Q(role=Role.OCU) | Q(user_id=alert.sender_id))}
+    members = _members(sender).filter(Q(role=Role.OCU) | Q(user_id=alert.sender_id))
+    recipients = _as_recipients(members.values_list("user_id", "user__username"))
     if targets.chosen():
-        recipients.update({m.pk: m for m in resolve_recipients(sender, targets)})
+        recipients.update({r.user_id: r for r in resolve_recipients(sender, targets)})
     if not recipients:
         raise DomainError(
             _("No active member of the operation matches these recipients."), field="to"
         )
-    return sorted(recipients.values(), key=lambda m: m.user_id)
+    return sorted(recipients.values())

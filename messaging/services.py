@@ -239,7 +239,7 @@ def _message_send(
     )
     _store_details(message=message, details=details, alert=alert, sender=sender)
     _store_search_tokens(message=message, details=details)
-    _store_deliveries(message=message, recipient_ids=[m.user_id for m in recipients])
+    _store_deliveries(message=message, recipient_ids=[r.user_id for r in recipients])
     stored = _store_attachments(message=message, checked=checked, written=written)
     audit_record(
         actor=sender,
@@ -255,11 +255,11 @@ def _message_send(
         },
     )
     realtime.send_event_on_commit(
-        [m.user_id for m in recipients], realtime.message_new_event(message)
+        [r.user_id for r in recipients], realtime.message_new_event(message)
     )
     if alert is not None:
         _mark_answered(alert=alert, user=sender)
-    message.recipient_memberships = recipients
+    message.sent_to = recipients
     return message
 
 
@@ -489,13 +489,12 @@ def deliveries_mark_delivered(*, user: User, message_ids: Iterable[int]) -> int:
 
 
 def deliveries_mark_delivered_bulk(*, recipients_by_message: dict[int, set[int]]) -> int:
-    """The websocket batcher's write: one UPDATE per message for all its recipients."""
-    now = timezone.now()
-    return sum(
-        Delivery.objects.filter(
-            message_id=message_id, recipient_id__in=user_ids, delivered_at__isnull=True
-        ).update(delivered_at=now)
-        for message_id, user_ids in recipients_by_message.items()
+    """The websocket batcher's write: one UPDATE for every (message, recipients) it holds."""
+    reached = Q(pk__in=[])
+    for message_id, user_ids in recipients_by_message.items():
+        reached |= Q(message_id=message_id, recipient_id__in=user_ids)
+    return Delivery.objects.filter(reached, delivered_at__isnull=True).update(
+        delivered_at=timezone.now()
     )
 
 

@@ -36,7 +36,7 @@ def _context(membership, **extra) -> dict:
 
 
 def _flash_sent(request, message) -> None:
-    count = len(message.recipient_memberships)
+    count = len(message.sent_to)
     flash.success(
         request,
         ngettext(

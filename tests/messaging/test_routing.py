@@ -30,7 +30,7 @@ def op():
 
 
 def names(memberships):
-    return sorted(m.user.username for m in memberships)
+    return sorted(r.username for r in memberships)
 
 
 # sender, target, expected recipients (None: refused)

@@ -151,3 +151,43 @@ def test_send_uses_a_bounded_number_of_queries_whatever_the_recipients(
         member(cocair, Role.OFFICER, "SN", "DSS", username=f"o{i}")
     with django_assert_max_num_queries(12):
         send(ocu, cocair, officers=True)
+
+
+def test_delivered_marks_of_many_messages_are_written_in_one_update_to_those_pairs_only(
+    cocair, ocu, officer, colleague, django_assert_num_queries
+):
+    from messaging.services import deliveries_mark_delivered_bulk
+
+    first = send(ocu, cocair, officers=True)
+    second = send(ocu, cocair, officers=True)
+    third = send(ocu, cocair, officers=True)
+    earlier = Delivery.objects.get(message=third, recipient=officer.user)
+    earlier.delivered_at = earlier.message.created_at
+    earlier.save()
+
+    # when one process's sockets pushed: the first to both, the second to the officer only, the
+    # third (already marked) to the officer again
+    with django_assert_num_queries(1):
+        marked = deliveries_mark_delivered_bulk(
+            recipients_by_message={
+                first.pk: {officer.user_id, colleague.user_id},
+                second.pk: {officer.user_id},
+                third.pk: {officer.user_id},
+            }
+        )
+
+    delivered = set(
+        Delivery.objects.filter(delivered_at__isnull=False).values_list(
+            "message_id", "recipient__username"
+        )
+    )
+    assert marked == 3
+    assert delivered == {
+        (first.pk, "officer"),
+        (first.pk, "colleague"),
+        (second.pk, "officer"),
+        (third.pk, "officer"),
+    }
+    earlier.refresh_from_db()
+    assert earlier.delivered_at == third.created_at  # the first mark stands
+    assert deliveries_mark_delivered_bulk(recipients_by_message={}) == 0
