@@ -276,9 +276,7 @@ def _send(request, slug: str, payload, files):
     )
     return Status(
         201,
-        schemas.SentOut(
-            id=message.id, recipients=[r.username for r in message.sent_to]
-        ),
+        schemas.SentOut(id=message.id, recipients=[r.username for r in message.sent_to]),
     )
 
 
@@ -488,9 +486,7 @@ def message_forward(request, message_id: int, payload: schemas.ForwardIn):
     )
     return Status(
         201,
-        schemas.SentOut(
-            id=forward.id, recipients=[r.username for r in forward.sent_to]
-        ),
+        schemas.SentOut(id=forward.id, recipients=[r.username for r in forward.sent_to]),
     )
 
 
