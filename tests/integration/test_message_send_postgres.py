@@ -196,3 +196,45 @@ def test_send_inside_a_transaction_that_rolls_back_is_never_announced(crew):
     assert error is None
     assert events == []
     assert _counts() == before
+
+
+def _in_another_transaction(work) -> Exception | None:
+    """Run ``work`` in a transaction of another connection that waits at most 300 ms for a
+    lock; the exception it raised, if any."""
+    import threading
+
+    from django.db import connections
+
+    raised: list[Exception] = []
+
+    def run():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '300ms'")
+                work()
+        except Exception as exc:
+            raised.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=WAIT)
+    return raised[0] if raised else None
+
+
+def test_sends_share_the_operation_lock_and_a_close_waits_for_them(crew):
+    from accounts.members import lock_open_operation, share_lock_operation
+
+    operation = crew[0]
+    with transaction.atomic():
+        # given a send in progress in this operation (it holds the share lock until it commits)
+        share_lock_operation(operation)
+        # then another send in the same operation takes the lock too, without waiting
+        assert _in_another_transaction(lambda: share_lock_operation(operation)) is None
+        # and a close or a membership change waits for the send to commit
+        error = _in_another_transaction(lambda: lock_open_operation(operation))
+        assert error is not None and "lock timeout" in str(error)
+    # once it has committed, the close goes through
+    assert _in_another_transaction(lambda: lock_open_operation(operation)) is None
