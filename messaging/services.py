@@ -50,17 +50,18 @@ DELIVERY_ROWS_PER_INSERT = 1000
 
 
 def _sender_membership_in_open_operation(*, sender: User, operation: Operation) -> Membership:
-    """The sender's active membership, with its user and its operation, read once the operation
-    is share-locked (``share_lock_operation``): 404 for a non-member, then 409 when the
-    operation accepts no message."""
+    """The sender's active membership, with its operation, read once the operation is
+    share-locked (``share_lock_operation``): 404 for a non-member, then 409 when the operation
+    accepts no message. Its user is ``sender``, not read again."""
     share_lock_operation(operation)
     membership = (
-        Membership.objects.select_related("user", "operation")
+        Membership.objects.select_related("operation")
         .filter(user=sender, operation=operation, active=True, user__is_active=True)
         .first()
     )
     if membership is None:
         raise NotFound(_("No such operation."), field="operation")
+    membership.user = sender
     operation = membership.operation
     if not operation.accepts_messages:
         raise Conflict(

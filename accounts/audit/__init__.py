@@ -50,11 +50,20 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
 
 
-def _lock_chain() -> None:
+def _lock_chain_and_read_head() -> tuple[int, str] | None:
+    """Take the chain's lock, then read its last event (sequence, hash), or None when empty.
+    On PostgreSQL both statements go in one round trip; the SELECT, a statement of its own,
+    reads with a snapshot taken after the lock was granted, so it sees the event appended by
+    the transaction that held the lock before."""
+    head = f"SELECT sequence, hash FROM {AuditEvent._meta.db_table} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY}); {head}")
+            cursor.nextset()  # past the lock's result, to the head's
+        else:
+            cursor.execute(head)
+        return cursor.fetchone()
 
 
 def audit_record(
@@ -79,8 +88,7 @@ def audit_record(
     # No savepoint: the event belongs to the caller's transaction itself (and if it fails,
     # so does the caller's transaction).
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+        head = _lock_chain_and_read_head()
         event.sequence, event.prev_hash = head if head else (0, GENESIS_HASH)
         event.sequence += 1
         event.created_at = timezone.now()
