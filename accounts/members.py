@@ -26,19 +26,20 @@ def check_administers(*, actor: User, operation: Operation) -> None:
         raise PermissionDenied
 
 
-def share_lock_operation(operation: Operation) -> None:
-    """Lock the operation row in share mode, for the rest of the transaction: any number of
-    sends hold it at once, while a close or a membership change (``lock_open_operation``, FOR
-    UPDATE) waits for them, and they for it. Read the operation and the sender's membership
-    after this, in a new statement, to see what such a change committed. On SQLite, whose
-    transactions take the database's write lock at BEGIN, there is nothing to add."""
+def share_lock_operation(operation: Operation) -> str | None:
+    """Lock the operation row in share mode, for the rest of the transaction, and return its
+    current status (None if it no longer exists). Any number of sends hold it at once, while a
+    close or a membership change (``lock_open_operation``, FOR UPDATE) waits for them, and they
+    for it. Read the sender's membership after this, in a new statement, to see what such a
+    change committed. On SQLite, whose transactions take the database's write lock at BEGIN,
+    there is no lock to add."""
+    table = Operation._meta.db_table
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1 FROM {Operation._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
-                [operation.pk],
-            )
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status FROM {table} WHERE id = %s{lock}", [operation.pk])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def lock_open_operation(operation: Operation) -> Operation:

@@ -39,6 +39,29 @@ LAYER_CALLS_PER_PROCESS = 200
 _layer_gate = loop_local(lambda: asyncio.Semaphore(LAYER_CALLS_PER_PROCESS))
 
 
+class LiveTexts:
+    """The text of each recent live ``message.new`` event, encoded once per process: the event
+    is the same for every recipient once its ``recipients`` are stripped, and a broadcast
+    reaches hundreds of sockets of one process."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.texts: dict[int, str] = {}
+
+    def get(self, message_id: int) -> str | None:
+        return self.texts.get(message_id)
+
+    def put(self, message_id: int, text: str) -> str:
+        if len(self.texts) >= self.SIZE:
+            del self.texts[next(iter(self.texts))]  # the oldest
+        self.texts[message_id] = text
+        return text
+
+
+_live_texts = loop_local(LiveTexts)
+
+
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch(self, message):
         """Channels' own, without the ``close_old_connections`` it runs before every handler:
@@ -214,6 +237,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.pushed_set.discard(self.pushed[0])
         self.pushed.append(message_id)
         self.pushed_set.add(message_id)
-        await self.send_json({**event, "replay": replay})
+        if replay:  # read from the database for this socket alone
+            await self.send_json({**event, "replay": True})
+        else:
+            texts = _live_texts()
+            text = texts.get(message_id) or texts.put(
+                message_id, await self.encode_json({**event, "replay": False})
+            )
+            await self.send(text_data=text)
         delivery_marks.marks().add(user_id=self.user.pk, message_id=message_id)
         return True

@@ -50,19 +50,20 @@ DELIVERY_ROWS_PER_INSERT = 1000
 
 
 def _sender_membership_in_open_operation(*, sender: User, operation: Operation) -> Membership:
-    """The sender's active membership, with its operation, read once the operation is
-    share-locked (``share_lock_operation``): 404 for a non-member, then 409 when the operation
-    accepts no message. Its user is ``sender``, not read again."""
-    share_lock_operation(operation)
+    """The sender's active membership in ``operation``, read once the operation is share-locked
+    (``share_lock_operation``): 404 for a non-member, then 409 when the operation accepts no
+    message. Only what a concurrent change may have altered is read again (the operation's
+    status, the membership's role); its user is ``sender``, its operation ``operation``."""
+    status = share_lock_operation(operation)
     membership = (
-        Membership.objects.select_related("operation")
-        .filter(user=sender, operation=operation, active=True, user__is_active=True)
+        Membership.objects.filter(user=sender, operation=operation, active=True)
+        .filter(user__is_active=True)
+        .only("role", "user_id", "operation_id")
         .first()
     )
-    if membership is None:
+    if status is None or membership is None:
         raise NotFound(_("No such operation."), field="operation")
-    membership.user = sender
-    operation = membership.operation
+    operation.status = status
     if not operation.accepts_messages:
         raise Conflict(
             _("The operation is %(status)s: it accepts no new message.")
@@ -70,6 +71,7 @@ def _sender_membership_in_open_operation(*, sender: User, operation: Operation) 
             field="operation",
             code="operation_closed",
         )
+    membership.user, membership.operation = sender, operation
     return membership
 
 
