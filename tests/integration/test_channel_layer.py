@@ -167,3 +167,37 @@ def test_events_are_sealed_in_redis_and_opened_by_the_receiving_process():
     stored, received = asyncio.run(scenario())
     assert stored and b"Control seat" not in stored and b"ET 908" not in stored
     assert received == {"type": "message.new", "message": {"subject": "Control seat 12A, ET 908"}}
+
+
+def test_a_group_send_reaches_each_process_once_and_stops_at_its_capacity():
+    async def scenario():
+        # (capacity is the sending process's setting: every process has the same)
+        sender = BatchingRedisChannelLayer(
+            hosts=[{"address": os.environ["REDIS_URL"], "socket_timeout": 30}],
+            prefix=PREFIX,
+            capacity=2,
+        )
+        first, second = layer(), layer()
+        one, other = await first.new_channel(), await second.new_channel()
+        try:
+            # given a group with a socket on each of two processes
+            await sender.group_add("operation.capacity", one)
+            await sender.group_add("operation.capacity", other)
+            # when three messages are sent to the group before either process reads, each
+            # process's key holding two at most
+            for n in range(3):
+                await sender.group_send("operation.capacity", {"type": "message.new", "n": n})
+            # then each socket gets the first two, once, in order, and the third is dropped
+            got = [
+                [(await first.receive(one))["n"] for _ in range(2)],
+                [(await second.receive(other))["n"] for _ in range(2)],
+            ]
+            await asyncio.sleep(0.5)
+            left = first._inboxes[one].qsize() + second._inboxes[other].qsize()
+            return got, left
+        finally:
+            await sender.flush()
+            for each in (sender, first, second):
+                await each.close_pools()
+
+    assert asyncio.run(scenario()) == ([[0, 1], [0, 1]], 0)
