@@ -146,6 +146,37 @@ def raise_open_files_limit() -> int:
     return soft
 
 
+def _cpu_seconds(stat: str) -> float:
+    """User + system CPU seconds in the text of a /proc/<pid>/stat."""
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of one process so far (Linux /proc), or None where unreadable."""
+    try:
+        return _cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+    except OSError:
+        return None
+
+
+def postgres_cpu_seconds() -> float | None:
+    """User + system CPU of every ``postgres`` process of this machine so far (Linux /proc),
+    or None where that cannot be read (another OS, a remote server)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    total = 0.0
+    for entry in proc.iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat[stat.find("(") + 1 : stat.rfind(")")] == "postgres":
+            total += _cpu_seconds(stat)
+    return total
+
+
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 

@@ -47,6 +47,7 @@ from bench.fanout import (  # noqa: E402
     load_average,
     log,
     percentile,
+    postgres_cpu_seconds,
     recreate_database,
     seed,
     service_urls,
@@ -65,25 +66,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database", default="aircop_bench_send")
     parser.add_argument("--keep-db", action="store_true")
     return parser.parse_args()
-
-
-def postgres_cpu_seconds() -> float | None:
-    """User + system CPU of every ``postgres`` process of this machine so far (Linux /proc),
-    or None where that cannot be read (another OS, a remote server)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in proc.iterdir():
-        try:
-            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
-        except OSError:
-            continue
-        if stat[stat.find("(") + 1 : stat.rfind(")")] == "postgres":
-            fields = stat[stat.rfind(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
 
 
 async def send_all(

@@ -50,6 +50,8 @@ from bench.fanout import (  # noqa: E402
     load_average,
     log,
     percentile,
+    postgres_cpu_seconds,
+    process_cpu_seconds,
     raise_open_files_limit,
     recreate_database,
     seed,
@@ -101,6 +103,7 @@ class Load:
         self.args, self.secrets, self.ocu_secret, self.servers = args, secrets, ocu_secret, servers
         self.listeners = [Listener(n // args.group_size) for n in range(len(secrets))]
         self.sent: list[Sent] = []
+        self.cpu_share: dict[str, float] = {}
 
     async def listen(self, n: int, gate: asyncio.Semaphore, ready: asyncio.Queue) -> None:
         from websockets.asyncio.client import connect
@@ -163,6 +166,15 @@ class Load:
             sent.refusal = f"{type(exc).__name__}: {exc}"
         sent.accepted = time.time()
 
+    def cpu(self) -> dict[str, float | None]:
+        """CPU seconds so far of the ASGI processes, this client and PostgreSQL (Linux)."""
+        servers = [process_cpu_seconds(s.process.pid) for s in self.servers]
+        return {
+            "ASGI processes": None if None in servers else sum(servers),
+            "client (this process)": time.process_time(),
+            "PostgreSQL": postgres_cpu_seconds(),
+        }
+
     async def run(self) -> None:
         import httpx
 
@@ -192,6 +204,7 @@ class Load:
         total = int(self.args.rate * self.args.duration)
         log(f"sending {total} messages at {self.args.rate:g}/s for {self.args.duration:g} s")
         started = time.time()
+        cpu_before = self.cpu()
         sends = []
         for n in range(total):
             scheduled = started + n / self.args.rate
@@ -206,6 +219,11 @@ class Load:
                 log(f"{n} sends started, {sum(1 for s in self.sent if s.accepted)} answered")
         await asyncio.gather(*sends)
         self.send_seconds = time.time() - started
+        self.cpu_share = {
+            role: (after - cpu_before[role]) / self.send_seconds
+            for role, after in self.cpu().items()
+            if after is not None and cpu_before[role] is not None
+        }
         await asyncio.sleep(5)  # the last events
         for client in clients:
             await client.aclose()
@@ -255,6 +273,9 @@ def report(load: Load, args, load_before: str) -> int:
     print(summary("send: scheduled → 201", send_latency))
     print(summary("201 → event", per_event))
     print(summary("201 → last recipient", to_last))
+    if load.cpu_share:
+        shares = ", ".join(f"{role} {share:.2f}" for role, share in load.cpu_share.items())
+        print(f"  CPU while sending, in cores (of {os.cpu_count()}): {shares}")
     print(
         f"  received {len(per_event)} / {expected}; lost {lost}; duplicates {duplicates}; "
         f"clients that failed: {len(failed)}"
