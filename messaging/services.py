@@ -53,11 +53,13 @@ def _sender_membership_in_open_operation(*, sender: User, operation: Operation) 
     """The sender's active membership in ``operation``, read once the operation is share-locked
     (``share_lock_operation``): 404 for a non-member, then 409 when the operation accepts no
     message. Only what a concurrent change may have altered is read again (the operation's
-    status, the membership's role); its user is ``sender``, its operation ``operation``."""
+    status, the membership's role); its user is ``sender``, its operation ``operation`` (whose
+    status is set to the one just read)."""
     status = share_lock_operation(operation)
     membership = (
-        Membership.objects.filter(user=sender, operation=operation, active=True)
-        .filter(user__is_active=True)
+        Membership.objects.filter(
+            user=sender, operation=operation, active=True, user__is_active=True
+        )
         .only("role", "user_id", "operation_id")
         .first()
     )
