@@ -267,3 +267,34 @@ async def test_live_events_reach_the_socket_without_a_trip_to_the_database_threa
         assert (await ws.receive_json_from(timeout=5))["message"]["id"] == message.pk
     assert trips == []
     await ws.disconnect()
+
+
+async def test_a_live_event_is_encoded_once_for_all_the_sockets_of_a_process(
+    cocair, ocu, officer, colleague, monkeypatch
+):
+    from messaging.consumers import InboxConsumer
+
+    sockets = []
+    for member in (officer, colleague, officer):  # two recipients, one of them in two tabs
+        ws, connected = await connect(await database_sync_to_async(session_headers)(member.user))
+        assert connected
+        await ws.receive_json_from()  # hello
+        sockets.append(ws)
+    encoded = []
+    stock = InboxConsumer.encode_json
+
+    async def counted(cls, content):
+        encoded.append(content.get("type"))
+        return await stock(content)
+
+    monkeypatch.setattr(InboxConsumer, "encode_json", classmethod(counted))
+
+    message = await send(ocu, cocair, subject="Control ET 908", officers=True)
+
+    texts = [await ws.receive_from(timeout=5) for ws in sockets]
+    assert len(set(texts)) == 1  # the same text, without the recipients' ids
+    assert '"replay": false' in texts[0] and f'"id": {message.pk}' in texts[0]
+    assert "recipients" not in texts[0]
+    assert encoded == ["message.new"]
+    for ws in sockets:
+        await ws.disconnect()
