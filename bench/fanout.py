@@ -279,6 +279,19 @@ def seed(clients: int, operations: dict[str, range] | None = None) -> Seed:
 # --- servers --------------------------------------------------------------------------------
 
 
+def group_slug(group: int) -> str:
+    """The slug of operation ``group`` made by :func:`seed_groups`."""
+    return f"group-{group}"
+
+
+def seed_groups(groups: int, size: int) -> Seed:
+    """One OCU in ``groups`` operations of ``size`` officers each (``group_slug``), with tokens."""
+    return seed(
+        groups * size,
+        {group_slug(g): range(g * size, (g + 1) * size) for g in range(groups)},
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -44,12 +44,13 @@ from asgiref.sync import sync_to_async  # noqa: E402
 
 from bench.fanout import (  # noqa: E402
     drop_database,
+    group_slug,
     load_average,
     log,
     percentile,
     postgres_cpu_seconds,
     recreate_database,
-    seed,
+    seed_groups,
     service_urls,
 )
 
@@ -80,7 +81,7 @@ async def send_all(
 
     async def send(n: int) -> None:
         response = await client.post(
-            f"/api/v1/operations/group-{n % args.groups}/messages",
+            f"/api/v1/operations/{group_slug(n % args.groups)}/messages",
             {
                 "kind": "free_text",
                 "subject": f"Send {n}",
@@ -138,13 +139,7 @@ def main() -> int:
         settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
         officers = args.groups * args.group_size
         log(f"migrating, creating 1 OCU + {officers} officers in {args.groups} operations")
-        seeded = seed(
-            officers,
-            {
-                f"group-{g}": range(g * args.group_size, (g + 1) * args.group_size)
-                for g in range(args.groups)
-            },
-        )
+        seeded = seed_groups(args.groups, args.group_size)
         log(f"sending {args.sends} messages, one at a time")
         walls, cpus, counts, one_send, postgres = asyncio.run(send_all(args, seeded.ocu_secret))
     finally:

@@ -47,6 +47,7 @@ from bench.fanout import (  # noqa: E402
     CHANNEL_LAYER_NAMES,
     Server,
     finish,
+    group_slug,
     load_average,
     log,
     percentile,
@@ -54,7 +55,7 @@ from bench.fanout import (  # noqa: E402
     process_cpu_seconds,
     raise_open_files_limit,
     recreate_database,
-    seed,
+    seed_groups,
     service_urls,
     start_server,
     summary,
@@ -147,7 +148,7 @@ class Load:
         try:
             async with gate:
                 response = await http.post(
-                    f"/api/v1/operations/group-{sent.group}/messages",
+                    f"/api/v1/operations/{group_slug(sent.group)}/messages",
                     headers={"Authorization": f"Bearer {self.ocu_secret}"},
                     json={
                         "kind": "free_text",
@@ -319,13 +320,7 @@ def main() -> int:
         django.setup()
         officers = args.groups * args.group_size
         log(f"migrating, creating 1 OCU + {officers} officers in {args.groups} operations")
-        seed_data = seed(
-            officers,
-            {
-                f"group-{g}": range(g * args.group_size, (g + 1) * args.group_size)
-                for g in range(args.groups)
-            },
-        )
+        seed_data = seed_groups(args.groups, args.group_size)
         from django.db import connections
 
         connections.close_all()
