@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_left
 from collections import deque
 from urllib.parse import parse_qs
 
@@ -90,6 +91,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # arrives live, by replay, or both while a resume is running.
         self.pushed: deque[int] = deque(maxlen=RECENT_IDS)
         self.pushed_set: set[int] = set()
+        # Every message of the user up to this id has been pushed on this connection, or was
+        # before it opened (its ``after``); None until known: opened without ``after`` and no
+        # event yet. An event whose ``previous`` is above it overtook an earlier one.
+        self.caught_up_to: int | None = None
         await self._join(self.group)
         await self._refresh_operations()
         await self.accept()
@@ -142,14 +147,22 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self._refresh_operations()
         return operation in self.operations
 
-    def _addressed(self, event: dict) -> dict | None:
-        """The event without its ``recipients``, or None when it names others only (an event
-        sent to an operation's group reaches every member's socket)."""
-        if "recipients" not in event:
-            return event
-        if self.user.pk not in event["recipients"]:
-            return None
-        return {key: value for key, value in event.items() if key != "recipients"}
+    def _addressed(self, event: dict) -> tuple[dict, int | None] | None:
+        """The event as this socket sends it, without ``recipients`` and ``previous``, and the
+        id of this user's message before it (None when the event does not say); None when the
+        event names others only (an event sent to an operation's group reaches every member's
+        socket). ``recipients`` is in ascending order (``realtime.send_event_on_commit``)."""
+        previous = event.get("previous")
+        if "recipients" in event:
+            recipients = event["recipients"]
+            at = bisect_left(recipients, self.user.pk)
+            if at == len(recipients) or recipients[at] != self.user.pk:
+                return None
+            if previous is not None:
+                previous = previous[at]
+        elif previous is None:
+            return event, None
+        return {k: v for k, v in event.items() if k not in ("recipients", "previous")}, previous
 
     # --- from the client ---------------------------------------------------------
     async def receive_json(self, content, **kwargs):
@@ -176,6 +189,16 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def _resume(self, after: int):
         await self._refresh_operations()
+        replayed, last = await self._replay(after, live=False)
+        counts = await database_sync_to_async(selectors.unread_counts)(user=self.user)
+        await self.send_json(
+            {"type": "resume.done", "last_id": last, "replayed": replayed, "unread": counts}
+        )
+
+    async def _replay(self, after: int, *, live: bool) -> tuple[int, int]:
+        """Push the user's messages above ``after`` from the database, oldest first, each
+        once; return how many were pushed and the last id read. ``live``: they are new to the
+        user (an event that overtook an earlier one), not a catch-up after an absence."""
         batch = settings.AIRCOP_RESUME_BATCH
         replayed = 0
         last = after
@@ -185,31 +208,41 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             )
             for delivery in deliveries:
                 message = delivery.message
-                if await self._push(realtime.message_new_event(message), replay=True):
+                if await self._push(realtime.message_new_event(message), replay=not live):
                     replayed += 1
                 last = message.id
             if len(deliveries) < batch:
                 break
-        counts = await database_sync_to_async(selectors.unread_counts)(user=self.user)
-        await self.send_json(
-            {"type": "resume.done", "last_id": last, "replayed": replayed, "unread": counts}
-        )
+        self.caught_up_to = max(self.caught_up_to or 0, last)
+        return replayed, last
 
     # --- from the channel layer -----------------------------------------------------
     async def message_new(self, event):
-        event = self._addressed(event)
-        if event is not None and await self._may_hear_of(event["operation"]):
-            await self._push(event, replay=False)
+        addressed = self._addressed(event)
+        if addressed is None:
+            return
+        event, previous = addressed
+        if not await self._may_hear_of(event["operation"]):
+            return
+        if self.caught_up_to is not None and previous is not None and previous > self.caught_up_to:
+            # The user's message before this one has not reached this socket: its event is
+            # late (another process published it) or lost. Both are committed (ids rise in
+            # commit order): push them from the database, in order.
+            await self._replay(self.caught_up_to, live=True)
+            return
+        await self._push(event, replay=False)
+        self.caught_up_to = max(self.caught_up_to or 0, event["message"]["id"])
 
     async def delivery_read(self, event):
-        event = self._addressed(event)
-        if event is not None and await self._may_hear_of(event["operation"]):
-            await self.send_json(event)
+        await self._send_addressed(event)
 
     async def delivery_acknowledged(self, event):
-        event = self._addressed(event)
-        if event is not None and await self._may_hear_of(event["operation"]):
-            await self.send_json(event)
+        await self._send_addressed(event)
+
+    async def _send_addressed(self, event: dict) -> None:
+        addressed = self._addressed(event)
+        if addressed is not None and await self._may_hear_of(addressed[0]["operation"]):
+            await self.send_json(addressed[0])
 
     # --- access changes (accounts.events) -------------------------------------------------
     async def operation_revoked(self, event):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -83,43 +83,57 @@ def delivery_event(event_type: str, message: Message, delivery, recipient) -> di
     }
 
 
-async def _group_send_all(groups: list[str], event: dict) -> None:
-    """Send to many groups with bounded concurrency (the Redis connection pool is finite).
-    A failure is logged, never raised: the write has committed, and clients catch up by
-    ``resume`` from the database."""
+async def _group_send_all(sends: list[tuple[str, dict]]) -> None:
+    """Send each (group, event) with bounded concurrency (the Redis connection pool is
+    finite). A failure is logged, never raised: the write has committed, and clients catch up
+    by ``resume`` from the database."""
     layer = get_channel_layer()
     if layer is None:
         return
     limit = asyncio.Semaphore(GROUP_SEND_CONCURRENCY)
 
-    async def send(group: str) -> None:
+    async def send(group: str, event: dict) -> None:
         async with limit:
             await layer.group_send(group, event)
 
-    results = await asyncio.gather(*(send(g) for g in groups), return_exceptions=True)
+    results = await asyncio.gather(*(send(g, e) for g, e in sends), return_exceptions=True)
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
         logger.error(
             "%s reached %d of %d groups",
-            event.get("type"),
-            len(groups) - len(failures),
-            len(groups),
+            sends[0][1].get("type"),
+            len(sends) - len(failures),
+            len(sends),
             exc_info=failures[0],
         )
 
 
-def send_event_on_commit(user_ids: Iterable[int], event: dict) -> None:
+def send_event_on_commit(
+    user_ids: Iterable[int], event: dict, *, previous: Mapping[int, int] | None = None
+) -> None:
     """Send ``event`` to every open websocket of these users once the transaction commits.
 
     A few recipients: one event per recipient's group. Many recipients of one operation: one
-    event to the operation's group with ``recipients`` (user ids), which each consumer checks
-    and removes before anything reaches a socket; a broadcast to 1,000 officers costs one
-    channel-layer call instead of 1,000."""
+    event to the operation's group with ``recipients`` (user ids, ascending), which each
+    consumer checks and removes before anything reaches a socket; a broadcast to 1,000
+    officers costs one channel-layer call instead of 1,000.
+
+    ``previous`` (``message.new``): each user's message before this one, so that a socket can
+    tell when an event overtook an earlier one (docs/architecture.md, "Ordering"); it travels
+    as ``previous``, an id, or with ``recipients`` a list in the same order."""
     user_ids = sorted(set(user_ids))
     operation = event.get("operation")
     if operation and len(user_ids) >= OPERATION_FANOUT_MIN:
-        groups = [operation_group(operation)]
         event = {**event, "recipients": user_ids}
+        if previous is not None:
+            event["previous"] = [previous.get(user_id, 0) for user_id in user_ids]
+        sends = [(operation_group(operation), event)]
+    elif previous is not None:
+        sends = [
+            (user_group(user_id), {**event, "previous": previous.get(user_id, 0)})
+            for user_id in user_ids
+        ]
     else:
-        groups = [user_group(user_id) for user_id in user_ids]
-    transaction.on_commit(lambda: async_to_sync(_group_send_all)(groups, event), robust=True)
+        sends = [(user_group(user_id), event) for user_id in user_ids]
+    if sends:
+        transaction.on_commit(lambda: async_to_sync(_group_send_all)(sends), robust=True)

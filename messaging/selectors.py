@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,6 +104,17 @@ def deliveries_after(*, user: User, after: int, limit: int) -> list[Delivery]:
         .select_related("message", "message__sender", "message__operation")
         .order_by("message_id")[:limit]
     )
+
+
+def latest_message_ids(*, user_ids: list[int]) -> dict[int, int]:
+    """The id of the latest message delivered to each user (0 for none), one index probe each."""
+    latest = Subquery(
+        Delivery.objects.filter(recipient_id=OuterRef("pk"))
+        .order_by("-message_id")
+        .values("message_id")[:1]
+    )
+    rows = User.objects.filter(pk__in=user_ids).annotate(latest=latest).values_list("pk", "latest")
+    return {pk: latest or 0 for pk, latest in rows}
 
 
 def unread_counts(*, user: User) -> dict[str, int]:

@@ -10,14 +10,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_record
+from accounts.audit import audit_record, hold_chain_lock
 from accounts.members import share_lock_operation
 from accounts.models import Membership, Operation, Role, User
 from aircop.exceptions import Conflict, DomainError, NotFound
 from seizures.services import seizure_record
 
 from . import attachments as attachment_files
-from . import realtime, search_index
+from . import realtime, search_index, selectors
 from .codes import HandlingCode, Priority
 from .formatted import (
     AlertInput,
@@ -230,6 +230,12 @@ def _message_send(
     else:
         recipients = resolve_recipients(membership, targets)
 
+    # The alert's delivery row is locked before the chain's lock, as every transaction that
+    # acknowledges it does: the same order everywhere, no deadlock.
+    answered = _alert_delivery_locked(alert=alert, user=sender) if alert is not None else None
+    # Message ids rise in commit order from here: a client's resume cursor, its last message
+    # id, never passes a message that commits later (docs/architecture.md, "Ordering").
+    hold_chain_lock()
     message = Message.objects.create(
         operation=operation,
         sender=sender,
@@ -244,7 +250,9 @@ def _message_send(
     )
     _store_details(message=message, details=details, alert=alert, sender=sender)
     _store_search_tokens(message=message, details=details)
-    _store_deliveries(message=message, recipient_ids=[r.user_id for r in recipients])
+    recipient_ids = [r.user_id for r in recipients]
+    previous = selectors.latest_message_ids(user_ids=recipient_ids)
+    _store_deliveries(message=message, recipient_ids=recipient_ids)
     stored = _store_attachments(message=message, checked=checked, written=written)
     audit_record(
         actor=sender,
@@ -260,10 +268,10 @@ def _message_send(
         },
     )
     realtime.send_event_on_commit(
-        [r.user_id for r in recipients], realtime.message_new_event(message)
+        recipient_ids, realtime.message_new_event(message), previous=previous
     )
-    if alert is not None:
-        _mark_answered(alert=alert, user=sender)
+    if answered is not None:
+        _mark_answered(alert=alert, delivery=answered, user=sender)
     message.sent_to = recipients
     return message
 
@@ -401,10 +409,13 @@ def _notify_delivery(event_type: str, message: Message, delivery: Delivery, user
     )
 
 
-def _mark_answered(*, alert: Message, user: User) -> None:
+def _alert_delivery_locked(*, alert: Message, user: User) -> Delivery | None:
+    """The user's delivery of ``alert``, locked, when it is still to be answered."""
     delivery = Delivery.objects.select_for_update().filter(message=alert, recipient=user).first()
-    if delivery is None or delivery.answered_at is not None:
-        return
+    return delivery if delivery is not None and delivery.answered_at is None else None
+
+
+def _mark_answered(*, alert: Message, delivery: Delivery, user: User) -> None:
     now = timezone.now()
     acknowledging = delivery.acknowledged_at is None
     delivery.answered_at = now

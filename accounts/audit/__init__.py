@@ -3,7 +3,8 @@
 Each event is the next link of a hash chain (``accounts.audit.chain``): it carries its sequence
 number, the hash of the event before it and its own hash. Appends are serialised: on PostgreSQL
 by a transaction-scoped advisory lock, held until the caller's transaction ends (so call
-``audit_record`` last in a service, after the rows it locks); on SQLite by the write lock every
+``audit_record`` last in a service, after the rows it locks, or lock them before
+``hold_chain_lock`` when the service takes the lock early); on SQLite by the write lock every
 transaction takes at BEGIN (``transaction_mode: IMMEDIATE``). The unique sequence number stops
 any race that slipped through.
 """
@@ -48,6 +49,20 @@ class AuditAction(models.TextChoices):
     REGISTER_EXPORTED = "register.exported", _("Register exported")
     STATISTICS_EXPORTED = "statistics.exported", _("Statistics exported")
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
+
+
+def hold_chain_lock() -> None:
+    """Take the chain's lock now rather than at ``audit_record``; it is held until the caller's
+    transaction ends either way. A service whose rows must be numbered in the order their
+    transactions commit takes it before inserting them: every audited transaction holds this
+    lock to its end, so ids drawn after it rise in commit order. On SQLite the transaction has
+    held the database's write lock since BEGIN."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("hold_chain_lock needs a transaction")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
 def _lock_chain_and_read_head() -> tuple[int, str] | None:

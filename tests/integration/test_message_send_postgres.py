@@ -238,3 +238,68 @@ def test_sends_share_the_operation_lock_and_a_close_waits_for_them(crew):
         assert error is not None and "lock timeout" in str(error)
     # once it has committed, the close goes through
     assert _in_another_transaction(lambda: lock_open_operation(operation)) is None
+
+
+def _waiting_for_an_advisory_lock() -> bool:
+    """Whether a session of this database waits for an advisory lock (polled up to WAIT)."""
+    import time
+
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def test_message_ids_rise_in_the_order_their_sends_commit(crew, monkeypatch):
+    """A client resumes from the last message id it saw: a message numbered below it that
+    commits later would never reach it."""
+    import threading
+
+    from django.db import connections
+
+    operation, ocu, _officers = crew
+    paused, release = threading.Event(), threading.Event()
+    store_deliveries = services._store_deliveries
+
+    def slow_for_the_first(*, message, recipient_ids):
+        if message.subject == "first":
+            paused.set()
+            release.wait(WAIT)
+        store_deliveries(message=message, recipient_ids=recipient_ids)
+
+    monkeypatch.setattr(services, "_store_deliveries", slow_for_the_first)
+    sent: dict[str, Message] = {}
+
+    def send(subject):
+        try:
+            sent[subject] = services.message_send(
+                sender=ocu.user,
+                operation=operation,
+                subject=subject,
+                body="b",
+                targets=Targets(officers=True),
+            )
+        finally:
+            connections.close_all()
+
+    # given a send that has drawn its message id and not committed
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    assert paused.wait(WAIT)
+    # when another send starts meanwhile
+    second = threading.Thread(target=send, args=("second",))
+    second.start()
+    # then it waits for the first to commit, before drawing an id
+    assert _waiting_for_an_advisory_lock()
+    assert "second" not in sent
+    release.set()
+    first.join(WAIT)
+    second.join(WAIT)
+    assert sent["first"].pk < sent["second"].pk

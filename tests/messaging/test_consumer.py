@@ -6,11 +6,14 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from accounts.models import Role
 from accounts.services import api_token_create
 from aircop.asgi import application
-from messaging.realtime import message_new_event, user_group
+from messaging import realtime
+from messaging.realtime import OPERATION_FANOUT_MIN, message_new_event, user_group
 from messaging.routing import Targets
 from messaging.services import message_send
+from tests.factories import member as add_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -298,3 +301,44 @@ async def test_a_live_event_is_encoded_once_for_all_the_sockets_of_a_process(
     assert encoded == ["message.new"]
     for ws in sockets:
         await ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    "other_officers", [0, OPERATION_FANOUT_MIN], ids=["per-user event", "operation event"]
+)
+async def test_an_event_that_overtakes_an_earlier_one_waits_for_it(
+    cocair, ocu, officer, other_officers, monkeypatch
+):
+    # given a connected officer who got the first message (and, for a broadcast, enough
+    # other officers that the event goes once to the operation's group)
+    for _ in range(other_officers):
+        await database_sync_to_async(add_member)(cocair, Role.OFFICER)
+    ws, connected = await connect(await database_sync_to_async(session_headers)(officer.user))
+    assert connected
+    await ws.receive_json_from()  # hello
+    first = await send(ocu, cocair, subject="first", officers=True)
+    assert (await ws.receive_json_from(timeout=5))["message"]["id"] == first.pk
+
+    # when the second message's event is late (another process has not published it yet) and
+    # the third's arrives before it
+    late = []
+
+    async def held_back(sends):
+        late.append(sends)
+
+    monkeypatch.setattr(realtime, "_group_send_all", held_back)
+    second = await send(ocu, cocair, subject="second", officers=True)
+    monkeypatch.undo()
+    third = await send(ocu, cocair, subject="third", officers=True)
+
+    # then the socket pushes the second (read from the database) before the third, both new
+    got = [await ws.receive_json_from(timeout=5) for _ in range(2)]
+    assert [(e["message"]["id"], e["replay"]) for e in got] == [
+        (second.pk, False),
+        (third.pk, False),
+    ]
+    # and the late event, when it comes, is not pushed again
+    await realtime._group_send_all(*late)
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=5) == {"type": "pong"}
+    await ws.disconnect()
