@@ -108,9 +108,6 @@ class CheckedUpload:
     filename: str
     content_type: str
     size: int
-    # An image's thumbnail, made while checking: the caller's transaction may hold a lock
-    # while the files are stored, and encrypting is quick where decoding an image is not.
-    thumbnail: bytes | None = None
 
     @property
     def is_image(self) -> bool:
@@ -289,9 +286,7 @@ def check_uploads(uploads: Sequence[Upload]) -> list[CheckedUpload]:
                 % {"limit": per_message // (1024 * 1024) or 1},
                 "attachments_too_large",
             )
-        content_type = _check_content(upload, name)
-        thumbnail = thumbnail_bytes(upload) if content_type.startswith("image/") else None
-        checked.append(CheckedUpload(upload, name, content_type, size, thumbnail))
+        checked.append(CheckedUpload(upload, name, _check_content(upload, name), size))
     return checked
 
 
@@ -384,10 +379,12 @@ def store(attachment, checked: CheckedUpload, *, written: list[Path]) -> None:
         )
     attachment.storage_name, attachment.size, attachment.sha256 = name, size, digest
     attachment.thumbnail_storage_name = None
-    if checked.thumbnail is not None:
-        attachment.thumbnail_storage_name, _size, _digest = _write_encrypted(
-            io.BytesIO(checked.thumbnail), aad=thumbnail_aad(attachment), written=written
-        )
+    if checked.is_image:
+        thumbnail = thumbnail_bytes(checked.upload)
+        if thumbnail is not None:
+            attachment.thumbnail_storage_name, _size, _digest = _write_encrypted(
+                io.BytesIO(thumbnail), aad=thumbnail_aad(attachment), written=written
+            )
 
 
 def remove(paths: Sequence[Path]) -> None:

@@ -38,6 +38,8 @@ MEMBERSHIP_RECHECK_SECONDS = 1.0
 # (max_connections), and a failed leave keeps a dead channel in its group for a day.
 LAYER_CALLS_PER_PROCESS = 200
 _layer_gate = loop_local(lambda: asyncio.Semaphore(LAYER_CALLS_PER_PROCESS))
+# What an event carries for routing only (realtime.send_event_on_commit): never sent on.
+ROUTING_FIELDS = frozenset({"recipients", "deliveries", "delivery", "previous"})
 
 
 class LiveTexts:
@@ -91,9 +93,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # arrives live, by replay, or both while a resume is running.
         self.pushed: deque[int] = deque(maxlen=RECENT_IDS)
         self.pushed_set: set[int] = set()
-        # Every message of the user up to this id has been pushed on this connection, or was
-        # before it opened (its ``after``); None until known: opened without ``after`` and no
-        # event yet. An event whose ``previous`` is above it overtook an earlier one.
+        # A delivery id: every delivery of the user up to it has been pushed on this connection,
+        # or came before its ``after``; None until known (opened without ``after``, no event
+        # yet). An event whose ``previous`` is above it overtook an earlier one.
         self.caught_up_to: int | None = None
         await self._join(self.group)
         await self._refresh_operations()
@@ -147,22 +149,24 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self._refresh_operations()
         return operation in self.operations
 
-    def _addressed(self, event: dict) -> tuple[dict, int | None] | None:
-        """The event as this socket sends it, without ``recipients`` and ``previous``, and the
-        id of this user's message before it (None when the event does not say); None when the
+    def _addressed(self, event: dict) -> tuple[dict, realtime.Position | None] | None:
+        """The event as this socket sends it, without the routing fields, and this user's
+        position of it (``message.new``; None when the event does not say); None when the
         event names others only (an event sent to an operation's group reaches every member's
         socket). ``recipients`` is in ascending order (``realtime.send_event_on_commit``)."""
-        previous = event.get("previous")
+        position = None
         if "recipients" in event:
             recipients = event["recipients"]
             at = bisect_left(recipients, self.user.pk)
             if at == len(recipients) or recipients[at] != self.user.pk:
                 return None
-            if previous is not None:
-                previous = previous[at]
-        elif previous is None:
+            if "deliveries" in event:
+                position = realtime.Position(event["deliveries"][at], event["previous"][at])
+        elif "delivery" in event:
+            position = realtime.Position(event["delivery"], event["previous"])
+        else:
             return event, None
-        return {k: v for k, v in event.items() if k not in ("recipients", "previous")}, previous
+        return {k: v for k, v in event.items() if k not in ROUTING_FIELDS}, position
 
     # --- from the client ---------------------------------------------------------
     async def receive_json(self, content, **kwargs):
@@ -189,31 +193,33 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def _resume(self, after: int):
         await self._refresh_operations()
-        replayed, last = await self._replay(after, live=False)
-        counts = await database_sync_to_async(selectors.unread_counts)(user=self.user)
-        await self.send_json(
-            {"type": "resume.done", "last_id": last, "replayed": replayed, "unread": counts}
+        cursor = await database_sync_to_async(selectors.delivery_cursor)(
+            user=self.user, message_id=after
         )
+        replayed, last = await self._replay(cursor, live=False)
+        counts = await database_sync_to_async(selectors.unread_counts)(user=self.user)
+        done = {"type": "resume.done", "last_id": last or after, "replayed": replayed}
+        await self.send_json({**done, "unread": counts})
 
-    async def _replay(self, after: int, *, live: bool) -> tuple[int, int]:
-        """Push the user's messages above ``after`` from the database, oldest first, each
-        once; return how many were pushed and the last id read. ``live``: they are new to the
-        user (an event that overtook an earlier one), not a catch-up after an absence."""
+    async def _replay(self, cursor: int, *, live: bool) -> tuple[int, int | None]:
+        """Push the user's deliveries after ``cursor`` (a delivery id) from the database, in
+        order, each message once; return how many were pushed and the last message id read.
+        ``live``: they are new to the user (an event overtook an earlier one), not a catch-up
+        after an absence."""
         batch = settings.AIRCOP_RESUME_BATCH
-        replayed = 0
-        last = after
+        replayed, last = 0, None
         while True:
             deliveries = await database_sync_to_async(selectors.deliveries_after)(
-                user=self.user, after=last, limit=batch
+                user=self.user, cursor=cursor, limit=batch
             )
             for delivery in deliveries:
                 message = delivery.message
                 if await self._push(realtime.message_new_event(message), replay=not live):
                     replayed += 1
-                last = message.id
+                cursor, last = delivery.id, message.id
             if len(deliveries) < batch:
                 break
-        self.caught_up_to = max(self.caught_up_to or 0, last)
+        self.caught_up_to = max(self.caught_up_to or 0, cursor)
         return replayed, last
 
     # --- from the channel layer -----------------------------------------------------
@@ -221,17 +227,20 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         addressed = self._addressed(event)
         if addressed is None:
             return
-        event, previous = addressed
+        event, position = addressed
         if not await self._may_hear_of(event["operation"]):
             return
-        if self.caught_up_to is not None and previous is not None and previous > self.caught_up_to:
-            # The user's message before this one has not reached this socket: its event is
-            # late (another process published it) or lost. Both are committed (ids rise in
-            # commit order): push them from the database, in order.
+        if position is None:  # from a process of an earlier version
+            await self._push(event, replay=False)
+            return
+        if self.caught_up_to is not None and position.previous > self.caught_up_to:
+            # The user's delivery before this one has not reached this socket: its event is
+            # late (another process published it) or lost. Both have committed (delivery ids
+            # rise in commit order): push them from the database, in order.
             await self._replay(self.caught_up_to, live=True)
             return
         await self._push(event, replay=False)
-        self.caught_up_to = max(self.caught_up_to or 0, event["message"]["id"])
+        self.caught_up_to = max(self.caught_up_to or 0, position.delivery)
 
     async def delivery_read(self, event):
         await self._send_addressed(event)

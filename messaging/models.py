@@ -134,6 +134,8 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "message"]),
+            # A user's deliveries in commit order: resume, and each one's predecessor.
+            models.Index(fields=["recipient", "id"], name="delivery_recipient_order"),
             models.Index(
                 fields=["recipient"],
                 name="delivery_unread",

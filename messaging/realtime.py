@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -108,8 +109,16 @@ async def _group_send_all(sends: list[tuple[str, dict]]) -> None:
         )
 
 
+class Position(NamedTuple):
+    """Where a message sits in one recipient's stream: their delivery's id, and the id of
+    their delivery before it (0 for none). Delivery ids rise in commit order."""
+
+    delivery: int
+    previous: int
+
+
 def send_event_on_commit(
-    user_ids: Iterable[int], event: dict, *, previous: Mapping[int, int] | None = None
+    user_ids: Iterable[int], event: dict, *, positions: Mapping[int, Position] | None = None
 ) -> None:
     """Send ``event`` to every open websocket of these users once the transaction commits.
 
@@ -118,20 +127,20 @@ def send_event_on_commit(
     consumer checks and removes before anything reaches a socket; a broadcast to 1,000
     officers costs one channel-layer call instead of 1,000.
 
-    ``previous`` (``message.new``): each user's message before this one, so that a socket can
-    tell when an event overtook an earlier one (docs/architecture.md, "Ordering"); it travels
-    as ``previous``, an id, or with ``recipients`` a list in the same order."""
+    ``positions`` (``message.new``): each recipient's ``Position``, so that a socket can tell
+    when an event overtook an earlier one (docs/architecture.md, "Ordering"). They travel as
+    ``delivery`` and ``previous``, two ids, or with ``recipients`` two lists in its order."""
     user_ids = sorted(set(user_ids))
     operation = event.get("operation")
     if operation and len(user_ids) >= OPERATION_FANOUT_MIN:
         event = {**event, "recipients": user_ids}
-        if previous is not None:
-            event["previous"] = [previous.get(user_id, 0) for user_id in user_ids]
+        if positions is not None:
+            event["deliveries"] = [positions[user_id].delivery for user_id in user_ids]
+            event["previous"] = [positions[user_id].previous for user_id in user_ids]
         sends = [(operation_group(operation), event)]
-    elif previous is not None:
+    elif positions is not None:
         sends = [
-            (user_group(user_id), {**event, "previous": previous.get(user_id, 0)})
-            for user_id in user_ids
+            (user_group(user_id), {**event, **positions[user_id]._asdict()}) for user_id in user_ids
         ]
     else:
         sends = [(user_group(user_id), event) for user_id in user_ids]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -92,29 +92,33 @@ def recipients_of(*, message: Message) -> QuerySet[Delivery]:
     return message.deliveries.select_related("recipient").order_by("recipient__full_name")
 
 
-def deliveries_after(*, user: User, after: int, limit: int) -> list[Delivery]:
-    """The user's deliveries above message id ``after``, oldest first, in every operation
-    the user is still an active member of: what a reconnecting client missed."""
+def deliveries_after(*, user: User, cursor: int, limit: int) -> list[Delivery]:
+    """The user's deliveries after ``cursor`` (a delivery id, see ``delivery_cursor``) in
+    commit order, in every operation the user is still an active member of: what a
+    reconnecting client missed."""
     return list(
         Delivery.objects.filter(
             recipient=user,
-            message_id__gt=after,
+            id__gt=cursor,
             message__operation_id__in=_member_operation_ids(user),
         )
         .select_related("message", "message__sender", "message__operation")
-        .order_by("message_id")[:limit]
+        .order_by("id")[:limit]
     )
 
 
-def latest_message_ids(*, user_ids: list[int]) -> dict[int, int]:
-    """The id of the latest message delivered to each user (0 for none), one index probe each."""
-    latest = Subquery(
-        Delivery.objects.filter(recipient_id=OuterRef("pk"))
+def delivery_cursor(*, user: User, message_id: int) -> int:
+    """Where a client that got message ``message_id`` last stands in the user's deliveries:
+    that message's delivery, or for an id the user did not receive, the delivery of the
+    latest message below it (0 for none). Delivery ids, unlike message ids, rise in commit
+    order: a message numbered below the last one a client got may have committed after it."""
+    cursor = (
+        Delivery.objects.filter(recipient=user, message_id__lte=message_id)
         .order_by("-message_id")
-        .values("message_id")[:1]
+        .values_list("id", flat=True)
+        .first()
     )
-    rows = User.objects.filter(pk__in=user_ids).annotate(latest=latest).values_list("pk", "latest")
-    return {pk: latest or 0 for pk, latest in rows}
+    return cursor or 0
 
 
 def unread_counts(*, user: User) -> dict[str, int]:
@@ -146,7 +150,10 @@ def operation_slugs_by_user(*, user_ids: Iterable[int]) -> dict[int, set[str]]:
 
 
 def last_delivery_id(*, user: User) -> int:
-    return Delivery.objects.filter(recipient=user).aggregate(m=Max("message_id"))["m"] or 0
+    """The id of the message the user received last (in commit order; 0 for none): where a
+    page's websocket resumes from."""
+    last = Delivery.objects.filter(recipient=user).order_by("-id")
+    return last.values_list("message_id", flat=True).first() or 0
 
 
 # --- formatted messages: thread, follow-up -----------------------------------------------

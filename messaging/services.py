@@ -10,14 +10,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_record, hold_chain_lock
+from accounts.audit import audit_record, chain_lock_sql, hold_chain_lock
 from accounts.members import share_lock_operation
 from accounts.models import Membership, Operation, Role, User
 from aircop.exceptions import Conflict, DomainError, NotFound
 from seizures.services import seizure_record
 
 from . import attachments as attachment_files
-from . import realtime, search_index, selectors
+from . import realtime, search_index
 from .codes import HandlingCode, Priority
 from .formatted import (
     AlertInput,
@@ -230,12 +230,9 @@ def _message_send(
     else:
         recipients = resolve_recipients(membership, targets)
 
-    # The alert's delivery row is locked before the chain's lock, as every transaction that
-    # acknowledges it does: the same order everywhere, no deadlock.
+    # The alert's delivery row is locked before the chain's lock (_store_deliveries), as every
+    # transaction that acknowledges it does: the same order everywhere, no deadlock.
     answered = _alert_delivery_locked(alert=alert, user=sender) if alert is not None else None
-    # Message ids rise in commit order from here: a client's resume cursor, its last message
-    # id, never passes a message that commits later (docs/architecture.md, "Ordering").
-    hold_chain_lock()
     message = Message.objects.create(
         operation=operation,
         sender=sender,
@@ -250,10 +247,9 @@ def _message_send(
     )
     _store_details(message=message, details=details, alert=alert, sender=sender)
     _store_search_tokens(message=message, details=details)
-    recipient_ids = [r.user_id for r in recipients]
-    previous = selectors.latest_message_ids(user_ids=recipient_ids)
-    _store_deliveries(message=message, recipient_ids=recipient_ids)
     stored = _store_attachments(message=message, checked=checked, written=written)
+    recipient_ids = [r.user_id for r in recipients]
+    positions = _store_deliveries(message=message, recipient_ids=recipient_ids)
     audit_record(
         actor=sender,
         action="message.sent",
@@ -268,7 +264,7 @@ def _message_send(
         },
     )
     realtime.send_event_on_commit(
-        recipient_ids, realtime.message_new_event(message), previous=previous
+        recipient_ids, realtime.message_new_event(message), positions=positions
     )
     if answered is not None:
         _mark_answered(alert=alert, delivery=answered, user=sender)
@@ -276,20 +272,56 @@ def _message_send(
     return message
 
 
-def _store_deliveries(*, message: Message, recipient_ids: list[int]) -> None:
-    """One delivery per recipient, written as bare (message, recipient) rows, a thousand to a
-    statement: its dates start empty, and a broadcast to a thousand officers builds no thousand
-    model instances (their six empty dates cost more to prepare than the rows take to insert),
-    and the database parses one INSERT, not one per recipient."""
+def _store_deliveries(
+    *, message: Message, recipient_ids: list[int]
+) -> dict[int, realtime.Position]:
+    """One delivery per recipient, numbered in commit order; each recipient's position: the
+    new delivery's id and the id of their delivery before it (0 for none).
+
+    The audit chain's lock comes first (``hold_chain_lock``, held to commit): delivery ids rise
+    in the order their transactions commit, so a client that resumes after the last message it
+    got never passes one committed later (docs/architecture.md, "Ordering"). The rows are bare
+    (message, recipient) pairs, a thousand to an INSERT: their dates start empty, and a
+    broadcast to a thousand officers builds no model instances. On PostgreSQL the lock, the
+    previous ids and the inserts go in one round trip, the less time the lock is held; every
+    value in them is an integer (hence no parameters, and the simple query protocol)."""
     table = Delivery._meta.db_table
-    with transaction.get_connection().cursor() as cursor:
-        for start in range(0, len(recipient_ids), DELIVERY_ROWS_PER_INSERT):
-            batch = recipient_ids[start : start + DELIVERY_ROWS_PER_INSERT]
-            rows = ", ".join(["(%s, %s)"] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} (message_id, recipient_id) VALUES {rows}",  # noqa: S608
-                [value for recipient_id in batch for value in (message.pk, recipient_id)],
-            )
+    ids = sorted({int(user_id) for user_id in recipient_ids})
+    if not ids:
+        return {}
+    statements = [
+        f"SELECT u.id, (SELECT d.id FROM {table} d WHERE d.recipient_id = u.id"  # noqa: S608
+        f" ORDER BY d.id DESC LIMIT 1) FROM {User._meta.db_table} u"
+        f" WHERE u.id IN ({', '.join(map(str, ids))})"
+    ]
+    for start in range(0, len(ids), DELIVERY_ROWS_PER_INSERT):
+        rows = ", ".join(
+            f"({int(message.pk)}, {user_id})"
+            for user_id in ids[start : start + DELIVERY_ROWS_PER_INSERT]
+        )
+        statements.append(
+            f"INSERT INTO {table} (message_id, recipient_id) VALUES {rows}"  # noqa: S608
+            " RETURNING recipient_id, id"
+        )
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("; ".join([chain_lock_sql(), *statements]))
+            results = []
+            while cursor.nextset():  # past the lock's result: the previous ids, then the rows
+                results.append(cursor.fetchall())
+        else:
+            hold_chain_lock()
+            results = []
+            for statement in statements:
+                cursor.execute(statement)
+                results.append(cursor.fetchall())
+    previous = {user_id: latest or 0 for user_id, latest in results[0]}
+    return {
+        user_id: realtime.Position(delivery_id, previous[user_id])
+        for inserted in results[1:]
+        for user_id, delivery_id in inserted
+    }
 
 
 def _store_search_tokens(*, message: Message, details) -> None:

@@ -51,6 +51,12 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORTED = "audit.exported", _("Audit trail exported")
 
 
+def chain_lock_sql() -> str:
+    """The statement that takes the chain's lock on PostgreSQL, for a service that sends it
+    with statements of its own in one round trip (see ``hold_chain_lock``)."""
+    return f"SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY})"
+
+
 def hold_chain_lock() -> None:
     """Take the chain's lock now rather than at ``audit_record``; it is held until the caller's
     transaction ends either way. A service whose rows must be numbered in the order their
@@ -62,7 +68,7 @@ def hold_chain_lock() -> None:
         raise transaction.TransactionManagementError("hold_chain_lock needs a transaction")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute(chain_lock_sql())
 
 
 def _lock_chain_and_read_head() -> tuple[int, str] | None:
@@ -74,7 +80,7 @@ def _lock_chain_and_read_head() -> tuple[int, str] | None:
     connection = transaction.get_connection()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY}); {head}")
+            cursor.execute(f"{chain_lock_sql()}; {head}")
             cursor.nextset()  # past the lock's result, to the head's
         else:
             cursor.execute(head)

@@ -451,9 +451,11 @@
     }
 
     function onMessage(event) {
-      if (event.message.id > lastId) lastId = event.message.id;
       if (seen[event.message.id]) return;
       seen[event.message.id] = true;
+      // The server sends a user's messages in the order they were delivered (not always the
+      // order of their ids): the last one is where a reconnection resumes.
+      lastId = event.message.id;
       var list = inboxFor(event.operation);
       if (list) insertRow(list, renderRow(event.operation, event.message), event.message.id);
       addUnread(event.operation, 1);

@@ -100,7 +100,8 @@ class ResumingClient:
 
     @property
     def last_id(self) -> int:
-        return max(self.ids, default=0)
+        """The last message received: the server sends them in delivery order."""
+        return self.ids[-1] if self.ids else 0
 
     async def run(self, stop: asyncio.Event) -> None:
         from websockets.exceptions import WebSocketException

@@ -257,24 +257,24 @@ def _waiting_for_an_advisory_lock() -> bool:
     return False
 
 
-def test_message_ids_rise_in_the_order_their_sends_commit(crew, monkeypatch):
-    """A client resumes from the last message id it saw: a message numbered below it that
-    commits later would never reach it."""
+def test_deliveries_are_numbered_in_the_order_their_sends_commit(crew, monkeypatch):
+    """A client resumes after the last message it got, from that message's delivery: a
+    delivery numbered below it that commits later would never reach it."""
     import threading
 
     from django.db import connections
 
-    operation, ocu, _officers = crew
+    operation, ocu, officers = crew
     paused, release = threading.Event(), threading.Event()
-    store_deliveries = services._store_deliveries
+    audit_record = services.audit_record
 
-    def slow_for_the_first(*, message, recipient_ids):
-        if message.subject == "first":
+    def slow_for_the_first(**kwargs):
+        if kwargs["target"].subject == "first":
             paused.set()
             release.wait(WAIT)
-        store_deliveries(message=message, recipient_ids=recipient_ids)
+        return audit_record(**kwargs)
 
-    monkeypatch.setattr(services, "_store_deliveries", slow_for_the_first)
+    monkeypatch.setattr(services, "audit_record", slow_for_the_first)
     sent: dict[str, Message] = {}
 
     def send(subject):
@@ -289,17 +289,19 @@ def test_message_ids_rise_in_the_order_their_sends_commit(crew, monkeypatch):
         finally:
             connections.close_all()
 
-    # given a send that has drawn its message id and not committed
+    # given a send that has numbered its deliveries and not committed
     first = threading.Thread(target=send, args=("first",))
     first.start()
     assert paused.wait(WAIT)
     # when another send starts meanwhile
     second = threading.Thread(target=send, args=("second",))
     second.start()
-    # then it waits for the first to commit, before drawing an id
+    # then it waits for the first to commit before numbering its own
     assert _waiting_for_an_advisory_lock()
     assert "second" not in sent
     release.set()
     first.join(WAIT)
     second.join(WAIT)
-    assert sent["first"].pk < sent["second"].pk
+    recipient = officers[0].user
+    numbered = Delivery.objects.filter(recipient=recipient).order_by("id")
+    assert [d.message.subject for d in numbered] == ["first", "second"]
