@@ -1,11 +1,12 @@
 """The websocket at /ws/: pushes new messages to a signed-in user's open pages.
 
 The database is the source of truth; the socket only notifies. A client that
-reconnects sends ``{"type": "resume", "after": <last message id seen>}`` and
-gets every delivery above it, oldest first, then ``resume.done``; or it connects
-to ``/ws/?after=<id>``, which replays before any live event is pushed, so that
-events arrive in order across a reconnection. Event
-schemas: docs/architecture.md ("Websocket events").
+reconnects sends ``{"type": "resume", "after": <id of the last message received>}``
+and gets every delivery after that message's, in the order they were delivered,
+then ``resume.done``; or it connects to ``/ws/?after=<id>``, which replays before
+any live event is pushed, so that events arrive in order across a reconnection.
+Live events are pushed in delivery order too (docs/architecture.md, "Ordering").
+Event schemas: docs/architecture.md ("Websocket events").
 """
 
 from __future__ import annotations
