@@ -280,17 +280,17 @@ def _send(request, slug: str, payload, files):
     )
 
 
-@router.get("/operations/{slug}/inbox", response=schemas.InboxOut, summary="My inbox, oldest first")
+@router.get("/operations/{slug}/inbox", response=schemas.InboxOut, summary="My inbox, as delivered")
 def inbox(
     request, slug: str, after: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=200)
 ):
-    """Messages addressed to me with an id above `after`, oldest first, `limit` at a time.
-    Follow `next_after` until it is null to read everything."""
+    """Messages addressed to me after message `after` (the last one you got; 0 for all), in
+    the order they were delivered, `limit` at a time. Follow `next_after` until it is null to
+    read everything; keep the last id read to ask again later. Two messages can be delivered
+    in the other order than their ids: keep the last message read, not the highest id."""
     membership = path_membership(request, slug)
     deliveries = list(
-        selectors.inbox_for(user=request.auth, membership=membership, after=after).order_by(
-            "message_id"
-        )[: limit + 1]
+        selectors.inbox_after(user=request.auth, membership=membership, after=after)[: limit + 1]
     )
     page, more = deliveries[:limit], len(deliveries) > limit
     services.deliveries_mark_delivered(user=request.auth, message_ids=[d.message_id for d in page])

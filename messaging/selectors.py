@@ -33,14 +33,22 @@ def _member_operation_ids(user: User) -> QuerySet:
     )
 
 
-def inbox_for(*, user: User, membership: Membership, after: int = 0) -> QuerySet[Delivery]:
-    """The user's deliveries in one operation, newest first (``after``: only ids above it)."""
-    qs = Delivery.objects.filter(
-        recipient=user, message__operation_id=membership.operation_id
-    ).select_related("message", "message__sender", "message__operation")
+def inbox_for(*, user: User, membership: Membership) -> QuerySet[Delivery]:
+    """The user's deliveries in one operation, newest first."""
+    return (
+        Delivery.objects.filter(recipient=user, message__operation_id=membership.operation_id)
+        .select_related("message", "message__sender", "message__operation")
+        .order_by("-message_id")
+    )
+
+
+def inbox_after(*, user: User, membership: Membership, after: int) -> QuerySet[Delivery]:
+    """The user's deliveries in one operation after that of message ``after`` (the last one
+    the client got, see ``delivery_cursor``), in the order they were delivered."""
+    qs = Delivery.objects.filter(recipient=user, message__operation_id=membership.operation_id)
     if after:
-        qs = qs.filter(message_id__gt=after)
-    return qs.order_by("-message_id")
+        qs = qs.filter(id__gt=delivery_cursor(user=user, message_id=after))
+    return qs.select_related("message", "message__sender", "message__operation").order_by("id")
 
 
 def sent_by(*, user: User, membership: Membership) -> QuerySet[Message]:

@@ -50,3 +50,13 @@ def member(operation, role=Role.OFFICER, country="SN", airport="DSS", **user_fie
     """A user who is an active member of ``operation`` with ``role``; returns the membership."""
     user = UserFactory(country=country, airport=airport, **user_fields)
     return MembershipFactory(user=user, operation=operation, role=role)
+
+
+def delivered_in_reverse(first, second, recipient) -> None:
+    """Give ``recipient`` the deliveries of two messages in the other order than their ids: as
+    when the message numbered first committed last."""
+    from messaging.models import Delivery
+
+    Delivery.objects.filter(recipient=recipient, message__in=[first, second]).delete()
+    Delivery.objects.create(message=second, recipient=recipient)
+    Delivery.objects.create(message=first, recipient=recipient)

@@ -233,3 +233,28 @@ def test_openapi_schema_and_docs_are_served_locally(client, officer):
     html = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_inbox_follows_the_order_of_delivery_not_of_ids(client, bearer, cocair, ocu, officer):
+    from tests.factories import delivered_in_reverse
+
+    # given two messages the officer received in the other order than their ids (the first
+    # numbered committed last)
+    first, second = (
+        message_send(
+            sender=ocu.user, operation=cocair, subject=s, body="b", targets=Targets(officers=True)
+        )
+        for s in ("first", "second")
+    )
+    delivered_in_reverse(first, second, officer.user)
+    headers = bearer(officer.user)
+
+    def inbox(after):
+        url = f"/api/v1/operations/cocair/inbox?after={after}"
+        return [m["id"] for m in client.get(url, **headers).json()["items"]]
+
+    # then the inbox lists them as delivered, and a client that read the second (its last but
+    # for the lower id) still gets the first
+    assert inbox(0) == [second.pk, first.pk]
+    assert inbox(second.pk) == [first.pk]
+    assert inbox(first.pk) == []

@@ -342,3 +342,24 @@ async def test_an_event_that_overtakes_an_earlier_one_waits_for_it(
     await ws.send_json_to({"type": "ping"})
     assert await ws.receive_json_from(timeout=5) == {"type": "pong"}
     await ws.disconnect()
+
+
+async def test_resume_follows_the_order_of_delivery_not_of_ids(cocair, ocu, officer):
+    from tests.factories import delivered_in_reverse
+
+    # given two messages the officer received in the other order than their ids
+    first = await send(ocu, cocair, subject="first", officers=True)
+    second = await send(ocu, cocair, subject="second", officers=True)
+    await database_sync_to_async(delivered_in_reverse)(first, second, officer.user)
+    ws, _ = await connect(await database_sync_to_async(session_headers)(officer.user))
+    await ws.receive_json_from()  # hello
+
+    # when a client that got the second (the higher id) resumes after it
+    await ws.send_json_to({"type": "resume", "after": second.pk})
+
+    # then it gets the first, delivered after it
+    event = await ws.receive_json_from(timeout=5)
+    assert (event["message"]["id"], event["replay"]) == (first.pk, True)
+    done = await ws.receive_json_from(timeout=5)
+    assert (done["type"], done["last_id"], done["replayed"]) == ("resume.done", first.pk, 1)
+    await ws.disconnect()
