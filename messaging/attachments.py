@@ -393,6 +393,35 @@ def remove(paths: Sequence[Path]) -> None:
             path.unlink()
 
 
+def rewrap(stored) -> int:
+    """Re-wrap the data keys of a stored file and its thumbnail under the newest master key
+    (key rotation): each file still under an older key is copied with a new header and the same
+    chunks (``crypto.rewrap_stream_header``, which checks the binding first), synced, then
+    renamed over the old one, so a reader sees the old file or the new one, whole. Returns how
+    many files changed; ``FileNotFoundError`` for a missing one."""
+    changed = 0
+    for name, aad in (
+        (stored.storage_name, file_aad(stored)),
+        (stored.thumbnail_storage_name, thumbnail_aad(stored)),
+    ):
+        if not name:
+            continue
+        path = root() / name
+        with path.open("rb") as src:
+            if not crypto.stream_needs_rewrap(src):
+                continue
+            src.seek(0)
+            staged = path.with_name(f"{name}.rewrap")
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as dst:
+                crypto.rewrap_stream_header(src, dst, aad=aad)
+                dst.flush()
+                os.fsync(dst.fileno())
+        os.replace(staged, path)
+        changed += 1
+    return changed
+
+
 def open_plaintext(attachment, *, thumbnail: bool = False) -> Iterator[bytes]:
     """The plaintext chunks of a stored file (or its thumbnail), for a streaming response.
 

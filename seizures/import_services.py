@@ -18,12 +18,13 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.models import Operation, User
 from accounts.selectors import memberships_of
+from aircop import crypto
 from aircop.exceptions import DomainError, NotFound
 from messaging.formatted import SeizureInput
 
 from .importing import MAX_BYTES, read_table
 from .importing import parse_row as row_parse
-from .models import ImportJob, ImportStatus
+from .models import ImportJob, ImportStatus, import_content_aad
 from .services import seizure_record
 
 logger = logging.getLogger(__name__)
@@ -157,16 +158,30 @@ def import_job_create(
     if not content:
         raise DomainError(_("The file is empty."), field="file", code="empty")
     job = ImportJob.objects.create(
-        created_by=user,
-        operation=operation,
-        filename=(filename or "")[-200:],
-        content=content,
+        created_by=user, operation=operation, filename=(filename or "")[-200:]
     )
+    # Encrypted at rest like every record of an operation, bound to the job's row.
+    job.content = crypto.encrypt(content, aad=import_content_aad(job))
+    job.save(update_fields=["content"])
     from .tasks import import_seizures_task  # the task module imports this one
 
     job_id = job.pk
     transaction.on_commit(lambda: import_seizures_task.delay(job_id))
     return job
+
+
+def import_contents_rewrap() -> int:
+    """Re-wrap the waiting uploads' data keys under the newest master key (key rotation);
+    returns how many changed."""
+    changed = 0
+    for job in ImportJob.objects.filter(content__isnull=False).only("pk", "created_by", "content"):
+        stored = bytes(job.content)
+        if crypto.needs_rewrap(stored):
+            content = crypto.rewrap(stored, aad=import_content_aad(job))
+            changed += ImportJob.objects.filter(pk=job.pk, content__isnull=False).update(
+                content=content
+            )
+    return changed
 
 
 def _job_finish(job_id: int, *, status: str, errors: list[dict], imported: int = 0) -> None:
@@ -194,9 +209,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 
     try:
         _ensure_member(user=job.created_by, operation=job.operation)
-        checked = _rows_check(
-            filename=job.filename, content=bytes(job.content or b""), progress=progress
-        )
+        content = crypto.decrypt(bytes(job.content), aad=import_content_aad(job))
+        checked = _rows_check(filename=job.filename, content=content, progress=progress)
         if checked.errors:
             _job_finish(job_id, status=ImportStatus.FAILED, errors=checked.errors)
         else:

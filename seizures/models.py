@@ -242,6 +242,11 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Refused")
 
 
+def import_content_aad(job: ImportJob) -> bytes:
+    """The identity the uploaded file of an import is bound to (its encryption's AAD)."""
+    return f"seizures.importjob:{job.pk}:{job.created_by_id}".encode()
+
+
 class ImportJob(models.Model):
     """A bulk import of seizures from CSV or XLSX: all rows or none, with its progress."""
 
@@ -260,7 +265,8 @@ class ImportJob(models.Model):
         verbose_name=_("operation"),
     )
     filename = models.CharField(_("file"), max_length=200)
-    # The uploaded file, kept only until it is processed.
+    # The uploaded file, encrypted (aircop.crypto, ``import_content_aad``), kept only until it
+    # is processed.
     content = models.BinaryField(null=True, blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING

@@ -173,7 +173,7 @@ def test_rotate_master_key_then_the_old_key_can_go(people, monkeypatch):
         assert "messaging.Message: batch 1," in out.getvalue()
         again = StringIO()
         call_command("rotate_master_key", stdout=again)  # resumable: nothing left to do
-        assert "Done: 0 value(s) re-wrapped" in again.getvalue()
+        assert "Done: 0 value(s) and 0 file(s) re-wrapped" in again.getvalue()
 
         monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_b)
         crypto.reset_key_cache()
@@ -263,3 +263,67 @@ def test_the_migration_encrypts_existing_rows_and_the_reverse_decrypts(people):
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_rotate_master_key_re_wraps_stored_files_and_waiting_imports(
+    people, monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from messaging import attachments
+    from seizures.import_services import import_job_create
+    from seizures.models import ImportJob, ImportStatus
+    from seizures.tasks import import_seizures_task
+    from tests.messaging.test_attachments import png, upload
+    from tests.seizures.test_import import csv_bytes, row
+
+    settings.AIRCOP_ATTACHMENT_ROOT = tmp_path / "attachments"
+    operation, ocu, _officer = people
+    key_a = crypto.generate_master_key_entry("key-a")
+    key_b = crypto.generate_master_key_entry("key-b")
+    monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_a)
+    crypto.reset_key_cache()
+    try:
+        # given an image attachment (a file and its thumbnail) and an import waiting for its
+        # task, all under key A
+        image = png()
+        message = message_send(
+            sender=ocu.user,
+            operation=operation,
+            subject="Photo",
+            body="b",
+            targets=Targets(users=["officer"]),
+            attachments=[upload("bag.png", image)],
+        )
+        attachment = message.attachments.get()
+        thumbnail = b"".join(attachments.open_plaintext(attachment, thumbnail=True))
+        ocu.user.memberships.update(role=Role.OCU)
+        with django_capture_on_commit_callbacks(execute=False):
+            job = import_job_create(
+                user=ocu.user, operation=operation, filename="s.csv", content=csv_bytes([row()])
+            )
+
+        # when the key is rotated to B, and A removed
+        monkeypatch.setenv(crypto.MASTER_KEYS_ENV, f"{key_b},{key_a}")
+        out = StringIO()
+        call_command("rotate_master_key", stdout=out)
+        assert "and 2 file(s) re-wrapped" in out.getvalue()
+        assert "1 upload(s) re-wrapped" in out.getvalue()
+        monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_b)
+        crypto.reset_key_cache()
+
+        # then the file, its thumbnail and the upload still read, under key B only
+        assert b"".join(attachments.open_plaintext(attachment)) == image
+        assert b"".join(attachments.open_plaintext(attachment, thumbnail=True)) == thumbnail
+        for name in (attachment.storage_name, attachment.thumbnail_storage_name):
+            with (settings.AIRCOP_ATTACHMENT_ROOT / name).open("rb") as stored:
+                assert not crypto.stream_needs_rewrap(stored)
+        assert sorted(p.name for p in settings.AIRCOP_ATTACHMENT_ROOT.iterdir()) == sorted(
+            [attachment.storage_name, attachment.thumbnail_storage_name]
+        )
+        import_seizures_task(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.imported) == (ImportStatus.DONE, 1), job.errors
+        assert ImportJob.objects.get(pk=job.pk).content is None
+    finally:
+        monkeypatch.undo()
+        crypto.reset_key_cache()

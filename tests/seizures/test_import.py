@@ -495,6 +495,24 @@ def test_the_task_is_idempotent(importer, import_op, django_capture_on_commit_ca
     assert AuditEvent.objects.filter(action="seizure.imported").count() == 1
 
 
+def test_the_uploaded_file_waits_encrypted_and_still_imports(
+    importer, import_op, django_capture_on_commit_callbacks
+):
+    # given an upload waiting for its task
+    content = csv_bytes([row(), row()])
+    with django_capture_on_commit_callbacks(execute=False):
+        job = import_job_create(
+            user=importer, operation=import_op, filename="s.csv", content=content
+        )
+    # then what the database holds is no part of the file (a line of it, the column names)
+    stored = bytes(ImportJob.objects.get(pk=job.pk).content)
+    assert content.splitlines()[0] not in stored and content.splitlines()[1] not in stored
+    # and the task reads it back and imports every row
+    import_seizures_task(job.id)
+    job.refresh_from_db()
+    assert (job.status, job.imported, job.content) == (ImportStatus.DONE, 2, None)
+
+
 def test_the_job_refuses_an_operation_the_creator_has_left(importer, import_op):
     job = ImportJob.objects.create(
         created_by=importer, operation=import_op, filename="s.csv", content=csv_bytes([row()])

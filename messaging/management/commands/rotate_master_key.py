@@ -1,4 +1,4 @@
-"""Re-wrap every encrypted value under the newest master key of AIRCOP_MASTER_KEYS.
+"""Re-wrap every encrypted value and file under the newest master key of AIRCOP_MASTER_KEYS.
 
 Rotation: prepend a new key (``python -c "from aircop.crypto import
 generate_master_key_entry as g; print(g('2027-01'))"``) to AIRCOP_MASTER_KEYS, restart,
@@ -15,6 +15,9 @@ from django.db import transaction
 
 from aircop import crypto
 from aircop.encrypted_fields import Ciphertext, encrypted_fields_of
+from messaging import attachments as attachment_files
+from messaging.models import StoredFile
+from seizures.import_services import import_contents_rewrap
 
 
 class Command(BaseCommand):
@@ -37,13 +40,42 @@ class Command(BaseCommand):
             fields = encrypted_fields_of(model)
             if fields:
                 total += self._rotate(model, fields, keyring, batch_size)
+        files, missing = self._rotate_files()
+        uploads = import_contents_rewrap()
+        self.stdout.write(f"Seizure imports waiting: {uploads} upload(s) re-wrapped")
+        if missing:
+            raise CommandError(
+                f"{missing} stored file(s) are missing from {attachment_files.root()} (listed "
+                "above): restore them from a backup and run this command again before removing "
+                "an older key."
+            )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Done: {total} value(s) re-wrapped; every encrypted value is under "
-                f"{keyring.current_key_id}. The older keys can now be removed from "
-                f"{crypto.MASTER_KEYS_ENV}."
+                f"Done: {total} value(s) and {files} file(s) re-wrapped; every encrypted value "
+                f"and file is under {keyring.current_key_id}. The older keys can now be removed "
+                f"from {crypto.MASTER_KEYS_ENV}."
             )
         )
+
+    def _rotate_files(self) -> tuple[int, int]:
+        """The files of every stored-file model (attachments, seizure photos): their headers
+        re-wrapped in place, one file at a time (safe to interrupt and run again)."""
+        rewrapped = missing = 0
+        for model in apps.get_models():
+            if not issubclass(model, StoredFile):
+                continue
+            label, scanned = model._meta.label, 0
+            for stored in model._base_manager.order_by("pk").iterator(chunk_size=500):
+                scanned += 1
+                try:
+                    rewrapped += attachment_files.rewrap(stored)
+                except FileNotFoundError:
+                    missing += 1
+                    self.stderr.write(f"{label} {stored.pk}: file {stored.storage_name} missing")
+            self.stdout.write(
+                f"{label}: {scanned} record(s) scanned, files re-wrapped so far: {rewrapped}"
+            )
+        return rewrapped, missing
 
     def _rotate(self, model, fields, keyring, batch_size: int) -> int:
         label = model._meta.label
