@@ -184,8 +184,10 @@ def _formatted_part(shown: Message) -> dict:
     return {}
 
 
-def _attachment(a: Attachment) -> schemas.AttachmentOut:
-    args = [a.message_id, a.uid]
+def _attachment(a: Attachment, message: Message) -> schemas.AttachmentOut:
+    """An attachment as listed with ``message``: its links go through that message (a forward
+    lists the files of the message it forwards, which its readers may not open)."""
+    args = [message.pk, a.uid]
     return schemas.AttachmentOut(
         uid=str(a.uid),
         filename=a.filename,
@@ -429,7 +431,7 @@ def message_detail(request, message_id: int):
         alert_id=message.alert_id,
         forwarded_from=message.forwarded_from_id,
         my_delivery=_delivery(mine) if mine is not None else None,
-        attachments=[_attachment(a) for a in selectors.attachments_of(message=message)],
+        attachments=[_attachment(a, message) for a in selectors.attachments_of(message=message)],
         **_formatted_part(message.shown),
         **out,
     )

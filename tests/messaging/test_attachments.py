@@ -349,6 +349,40 @@ def test_api_download_by_recipient(client, cocair, ocu, officer, root):
     assert AuditEvent.objects.filter(action="attachment.downloaded").count() == 1
 
 
+def test_a_forward_carries_the_files_of_the_message_it_forwards(
+    client, cocair, ocu, officer, colleague, root
+):
+    from messaging.services import message_forward
+
+    # given a message with a file, sent to the officer only, and forwarded to a colleague
+    data = pdf()
+    message = send(ocu, [upload("manifest.pdf", data), upload("bag.png", png())])
+    attachment = message.attachments.get(position=0)
+    forward = message_forward(
+        forwarder=officer.user, message=message, targets=Targets(users=["colleague"])
+    )
+    client.force_login(colleague.user)
+
+    # then the colleague's page of the forward lists the files, linked through the forward
+    page = client.get(f"/o/cocair/messages/{forward.id}/").content.decode()
+    assert "manifest.pdf" in page and "bag.png" in page
+    assert download_url(forward, attachment) in page
+    response = client.get(download_url(forward, attachment))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == data
+    # and so does the API's
+    listed = client.get(f"/api/v1/messages/{forward.id}").json()["attachments"]
+    assert [a["filename"] for a in listed] == ["manifest.pdf", "bag.png"]
+    assert listed[0]["url"] == f"/api/v1/messages/{forward.id}/attachments/{attachment.uid}"
+    assert listed[1]["thumbnail_url"].startswith(f"/api/v1/messages/{forward.id}/")
+    assert b"".join(client.get(listed[0]["url"]).streaming_content) == data
+    assert client.get(listed[1]["thumbnail_url"]).status_code == 200
+    # but not through the original message, which is not theirs
+    assert client.get(download_url(message, attachment)).status_code == 404
+    downloads = AuditEvent.objects.filter(action="attachment.downloaded", actor=colleague.user)
+    assert str(attachment.pk) in {event.object_id for event in downloads}
+
+
 @pytest.mark.parametrize("who", ["colleague", "outsider"])
 def test_others_get_404(client, cocair, ocu, officer, colleague, outsider, root, who):
     message = send(ocu, [upload("n.txt", b"secret")])
