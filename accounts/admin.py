@@ -14,7 +14,8 @@ from .hygiene import account_unblock
 from .models import ApiToken, AuditEvent, Invitation, Membership, Operation, User
 
 # django-otp's own admin pages would show an administrator every user's TOTP secret (as a QR
-# code): second factors are only reset here (UserAdmin's action), never read.
+# code): second factors are only reset here (UserAdmin's action), never read. Authenticators
+# (accounts.Authenticator) have no admin page either.
 for _otp_model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_otp_model):
         admin.site.unregister(_otp_model)

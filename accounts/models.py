@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from binascii import unhexlify
+from uuid import uuid4
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -9,6 +12,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
+
+from aircop.encrypted_fields import EncryptedTextField
 
 from .airports import airport_choices
 
@@ -303,3 +311,41 @@ class AuditEvent(models.Model):
             "data": self.data,
             "created_at": self.created_at,
         }
+
+
+def authenticator_aad(device: Authenticator) -> bytes:
+    """The identity an authenticator's secret is bound to (see aircop.encrypted_fields)."""
+    return f"accounts.authenticator:{device.uid}:{device.user_id}".encode()
+
+
+def _random_totp_key() -> str:
+    return random_hex(20)
+
+
+class Authenticator(TimestampMixin, ThrottlingMixin, Device):
+    """A user's TOTP authenticator (django-otp's ``TOTPDevice``, the same fields and checks)
+    with its secret encrypted at rest: a copy of the database alone gives no second factor.
+    django-otp finds it as it finds any device (``devices_for_user``, the session's
+    ``persistent_id``)."""
+
+    uid = models.UUIDField(default=uuid4, unique=True, editable=False)
+    key = EncryptedTextField(default=_random_totp_key, aad=authenticator_aad)  # hex secret
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        pass  # no page shows it: its name is not translated
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key.encode())
+
+    # django-otp's own TOTP logic, which reads only the fields above.
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    config_url = TOTPDevice.config_url
+    _read_str_from_settings = TOTPDevice._read_str_from_settings

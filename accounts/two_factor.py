@@ -19,12 +19,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aircop.exceptions import Conflict
 
 from .audit import audit_record
-from .models import User
+from .models import Authenticator, User
 
 TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery"
@@ -33,9 +32,9 @@ RECOVERY_DEVICE_NAME = "recovery"
 # --- reads -----------------------------------------------------------------------------
 
 
-def totp_device_of(*, user: User) -> TOTPDevice | None:
+def totp_device_of(*, user: User) -> Authenticator | None:
     """The user's confirmed authenticator, or None (the user must enrol)."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return Authenticator.objects.filter(user=user, confirmed=True).first()
 
 
 def recovery_codes_left(*, user: User) -> int:
@@ -66,27 +65,27 @@ def verify_wait_until(device: Device) -> datetime | None:
 
 
 @transaction.atomic
-def totp_enrolment_device(*, user: User) -> TOTPDevice:
+def totp_enrolment_device(*, user: User) -> Authenticator:
     """The unconfirmed authenticator the user is enrolling (the same one on each reload, so a
     code scanned from a previous page still works)."""
     User.objects.select_for_update().get(pk=user.pk)
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if Authenticator.objects.filter(user=user, confirmed=True).exists():
         raise Conflict(_("A second factor is already set up."), field="code")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    device = Authenticator.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+        device = Authenticator.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
     return device
 
 
 @transaction.atomic
-def totp_enrolment_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[str]] | None:
+def totp_enrolment_confirm(*, user: User, code: str) -> tuple[Authenticator, list[str]] | None:
     """Confirm the enrolling authenticator with its first code; returns it with fresh recovery
     codes (to show once), or None when the code is wrong."""
     User.objects.select_for_update().get(pk=user.pk)
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if Authenticator.objects.filter(user=user, confirmed=True).exists():
         raise Conflict(_("A second factor is already set up."), field="code")
     device = (
-        TOTPDevice.objects.select_for_update()
+        Authenticator.objects.select_for_update()
         .filter(user=user, confirmed=False)
         .order_by("pk")
         .first()
@@ -95,7 +94,7 @@ def totp_enrolment_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[s
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    Authenticator.objects.filter(user=user, confirmed=False).delete()
     codes = _recovery_codes_replace(user=user)
     audit_record(actor=user, action="two_factor.enrolled", target=user)
     return device, codes
@@ -106,7 +105,7 @@ def second_factor_verify(*, user: User, code: str) -> Device | None:
     """The device that accepts ``code`` (a TOTP code, else a recovery code, which is used up),
     or None. Each TOTP code is accepted once."""
     code = normalise_code(code)
-    totp = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    totp = Authenticator.objects.select_for_update().filter(user=user, confirmed=True).first()
     if totp is None:
         return None
     if code.isdigit() and len(code) == totp.digits:
@@ -144,7 +143,7 @@ def second_factor_reset(*, actor: User, user: User) -> None:
     """An administrator removes the user's authenticator and recovery codes: the user's
     verified sessions end (their device is gone) and the next login enrols again."""
     User.objects.select_for_update().get(pk=user.pk)
-    TOTPDevice.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     audit_record(
         actor=actor, action="two_factor.reset", target=user, data={"username": user.username}

@@ -14,7 +14,8 @@ import time
 from django.test.client import ClientMixin
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Authenticator
 
 # Django's own, captured before tests/conftest.py replaces them.
 ORIGINAL_FORCE_LOGIN = ClientMixin.force_login
@@ -25,24 +26,24 @@ ORIGINAL_AFORCE_LOGIN = ClientMixin.aforce_login
 TEST_DEVICE_TOLERANCE = 5
 
 
-def totp_device(user) -> TOTPDevice:
+def totp_device(user) -> Authenticator:
     """The user's confirmed authenticator (created for the test when missing)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = Authenticator.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(
+        device = Authenticator.objects.create(
             user=user, name="test", confirmed=True, tolerance=TEST_DEVICE_TOLERANCE
         )
     return device
 
 
-def totp_code(device: TOTPDevice, *, step_offset: int = 0) -> str:
+def totp_code(device: Authenticator, *, step_offset: int = 0) -> str:
     """The code the user's phone shows now (``step_offset`` steps later)."""
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + step_offset * device.step
     return f"{totp.token():0{device.digits}d}"
 
 
-def unused_totp_code(device: TOTPDevice) -> str:
+def unused_totp_code(device: Authenticator) -> str:
     """A code the device has not accepted yet: the current one, or a later step when the
     current one was used (within the device's tolerance)."""
     device.refresh_from_db()

@@ -6,11 +6,10 @@ from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import two_factor
 from accounts.lifecycle import operations_advance
-from accounts.models import Membership, Operation, User
+from accounts.models import Authenticator, Membership, Operation, User
 from accounts.selectors import user_for_token
 from messaging.models import Message
 
@@ -75,10 +74,10 @@ def test_issue_token_for_unknown_user_is_a_clear_error():
 def test_seed_demo_gives_each_demo_user_an_authenticator_whose_key_it_prints(settings):
     settings.DEBUG = True
     out = run("seed_demo")
-    device = TOTPDevice.objects.get(user__username="dakar.customs", confirmed=True)
+    device = Authenticator.objects.get(user__username="dakar.customs", confirmed=True)
     assert b32encode(device.bin_key).decode() in out
     run("seed_demo")  # the same key on every run: the tester's app keeps working
-    assert TOTPDevice.objects.get(user__username="dakar.customs").pk == device.pk
+    assert Authenticator.objects.get(user__username="dakar.customs").pk == device.pk
 
     code = run("demo_totp_code", "dakar.customs").strip()
     assert two_factor.second_factor_verify(user=device.user, code=code) == device

@@ -8,9 +8,8 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, Invitation, Membership, Role, User
+from accounts.models import AuditEvent, Authenticator, Invitation, Membership, Role, User
 from tests.factories import UserFactory
 from tests.otp import totp_code
 
@@ -95,7 +94,7 @@ def test_invitation_end_to_end(client, cocair, ocu, invited):
     # Not signed in before the second factor; once enrolled, signed in and a member.
     assert client.get(reverse("messaging:inbox", args=["cocair"])).status_code == 302
     client.get(reverse("accounts:enrol"))
-    device = TOTPDevice.objects.get(user=user)
+    device = Authenticator.objects.get(user=user)
     done = client.post(reverse("accounts:enrol"), {"code": totp_code(device)})
     assert done.status_code == 200 and len(done.context["codes"]) == 10
     assert client.get(reverse("messaging:inbox", args=["cocair"])).status_code == 200

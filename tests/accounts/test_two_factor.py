@@ -10,10 +10,9 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import two_factor
-from accounts.models import ApiToken, AuditEvent, Role, User
+from accounts.models import ApiToken, AuditEvent, Authenticator, Role, User
 from tests.factories import PASSWORD, OperationFactory, UserFactory, member
 from tests.otp import force_login_unverified, totp_code, totp_device
 
@@ -55,7 +54,7 @@ def test_first_login_enrols_with_a_qr_code_then_shows_recovery_codes_once(client
     html = page.content.decode()
     assert page.status_code == 200
     assert "<svg" in html and "<script" not in html.split("<main", 1)[1].split("</main>")[0]
-    device = TOTPDevice.objects.get(user=officer)
+    device = Authenticator.objects.get(user=officer)
     assert not device.confirmed
     assert "otpauth://totp/aircop%3Aofficer?secret=" in html
     # A reload shows the same key: what the phone scanned stays valid.
@@ -214,7 +213,7 @@ def test_the_enrolment_page_shows_a_key_to_type_by_hand(client, officer):
     password_step(client)
     html = client.get(reverse("accounts:enrol")).content.decode()
     secret = re.search(r'id="otp-secret"[^>]*>([A-Z2-7 ]+)<', html).group(1)
-    device = TOTPDevice.objects.get(user=officer)
+    device = Authenticator.objects.get(user=officer)
     assert b32decode(secret.replace(" ", "")) == device.bin_key
 
 

@@ -8,9 +8,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Agency, Membership, Operation, OperationStatus, Role, User
+from accounts.models import (
+    Agency,
+    Authenticator,
+    Membership,
+    Operation,
+    OperationStatus,
+    Role,
+    User,
+)
 from accounts.two_factor import TOTP_DEVICE_NAME
 from messaging.codes import DocumentType, HandlingCode, Outcome, Priority, RiskIndicator
 from messaging.formatted import (
@@ -579,9 +586,11 @@ class Command(BaseCommand):
         README). A user an administrator creates, or resets, sets one up at the first login."""
         keys = {}
         for user in User.objects.filter(username__in=[p[0] for p in PEOPLE] + ["admin"]):
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = Authenticator.objects.filter(user=user, confirmed=True).first()
             if device is None:
-                device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
+                device = Authenticator.objects.create(
+                    user=user, name=TOTP_DEVICE_NAME, confirmed=True
+                )
             keys[user.username] = b32encode(device.bin_key).decode("ascii")
         return keys
 
