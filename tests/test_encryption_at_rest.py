@@ -158,37 +158,43 @@ def test_no_filter_on_an_encrypted_field_and_no_plaintext_update(people):
     assert list(AlertSubject.objects.filter(date_of_birth__isnull=True)) == []
 
 
-@pytest.mark.django_db
-def test_rotate_master_key_then_the_old_key_can_go(people, monkeypatch):
+@pytest.fixture
+def master_keys(monkeypatch):
+    """Two master key entries, A and B, with A alone in the environment (the cached keyring
+    follows the environment again after the test)."""
     key_a = crypto.generate_master_key_entry("key-a")
     key_b = crypto.generate_master_key_entry("key-b")
     monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_a)
     crypto.reset_key_cache()
-    try:
-        canary = _canary()
-        sent = _send_everything(people, canary)
-        monkeypatch.setenv(crypto.MASTER_KEYS_ENV, f"{key_b},{key_a}")
-        out = StringIO()
-        call_command("rotate_master_key", "--batch-size", "1", stdout=out)
-        assert "messaging.Message: batch 1," in out.getvalue()
-        again = StringIO()
-        call_command("rotate_master_key", stdout=again)  # resumable: nothing left to do
-        assert "Done: 0 value(s) and 0 file(s) re-wrapped" in again.getvalue()
+    yield key_a, key_b
+    monkeypatch.undo()
+    crypto.reset_key_cache()
 
-        monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_b)
-        crypto.reset_key_cache()
-        for message in Message.objects.all():
-            assert message.subject and message.body is not None
-        assert Message.objects.get(pk=sent["text"].pk).body == f"Body with {canary} inside."
-        person = AlertSubject.objects.get(message_id=sent["alert"].pk)
-        assert person.document_number == canary
-        assert Seizure.objects.get(pk=sent["seizure"].pk).notes == f"Notes {canary}"
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT subject FROM messaging_message")
-            assert {crypto.envelope_key_id(s) for (s,) in cursor.fetchall()} == {"key-b"}
-    finally:
-        monkeypatch.undo()
-        crypto.reset_key_cache()
+
+@pytest.mark.django_db
+def test_rotate_master_key_then_the_old_key_can_go(people, master_keys, monkeypatch):
+    key_a, key_b = master_keys
+    canary = _canary()
+    sent = _send_everything(people, canary)
+    monkeypatch.setenv(crypto.MASTER_KEYS_ENV, f"{key_b},{key_a}")
+    out = StringIO()
+    call_command("rotate_master_key", "--batch-size", "1", stdout=out)
+    assert "messaging.Message: batch 1," in out.getvalue()
+    again = StringIO()
+    call_command("rotate_master_key", stdout=again)  # resumable: nothing left to do
+    assert "Done: 0 value(s) and 0 file(s) re-wrapped" in again.getvalue()
+
+    monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_b)
+    crypto.reset_key_cache()
+    for message in Message.objects.all():
+        assert message.subject and message.body is not None
+    assert Message.objects.get(pk=sent["text"].pk).body == f"Body with {canary} inside."
+    person = AlertSubject.objects.get(message_id=sent["alert"].pk)
+    assert person.document_number == canary
+    assert Seizure.objects.get(pk=sent["seizure"].pk).notes == f"Notes {canary}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT subject FROM messaging_message")
+        assert {crypto.envelope_key_id(s) for (s,) in cursor.fetchall()} == {"key-b"}
 
 
 @pytest.mark.integration
@@ -267,7 +273,7 @@ def test_the_migration_encrypts_existing_rows_and_the_reverse_decrypts(people):
 
 @pytest.mark.django_db
 def test_rotate_master_key_re_wraps_stored_files_and_waiting_imports(
-    people, monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
+    people, master_keys, monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
 ):
     from messaging import attachments
     from seizures.import_services import import_job_create
@@ -278,52 +284,45 @@ def test_rotate_master_key_re_wraps_stored_files_and_waiting_imports(
 
     settings.AIRCOP_ATTACHMENT_ROOT = tmp_path / "attachments"
     operation, ocu, _officer = people
-    key_a = crypto.generate_master_key_entry("key-a")
-    key_b = crypto.generate_master_key_entry("key-b")
-    monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_a)
+    key_a, key_b = master_keys
+    # given an image attachment (a file and its thumbnail) and an import waiting for its
+    # task, all under key A
+    image = png()
+    message = message_send(
+        sender=ocu.user,
+        operation=operation,
+        subject="Photo",
+        body="b",
+        targets=Targets(users=["officer"]),
+        attachments=[upload("bag.png", image)],
+    )
+    attachment = message.attachments.get()
+    thumbnail = b"".join(attachments.open_plaintext(attachment, thumbnail=True))
+    ocu.user.memberships.update(role=Role.OCU)
+    with django_capture_on_commit_callbacks(execute=False):
+        job = import_job_create(
+            user=ocu.user, operation=operation, filename="s.csv", content=csv_bytes([row()])
+        )
+
+    # when the key is rotated to B, and A removed
+    monkeypatch.setenv(crypto.MASTER_KEYS_ENV, f"{key_b},{key_a}")
+    out = StringIO()
+    call_command("rotate_master_key", stdout=out)
+    assert "and 2 file(s) re-wrapped" in out.getvalue()
+    assert "1 upload(s) re-wrapped" in out.getvalue()
+    monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_b)
     crypto.reset_key_cache()
-    try:
-        # given an image attachment (a file and its thumbnail) and an import waiting for its
-        # task, all under key A
-        image = png()
-        message = message_send(
-            sender=ocu.user,
-            operation=operation,
-            subject="Photo",
-            body="b",
-            targets=Targets(users=["officer"]),
-            attachments=[upload("bag.png", image)],
-        )
-        attachment = message.attachments.get()
-        thumbnail = b"".join(attachments.open_plaintext(attachment, thumbnail=True))
-        ocu.user.memberships.update(role=Role.OCU)
-        with django_capture_on_commit_callbacks(execute=False):
-            job = import_job_create(
-                user=ocu.user, operation=operation, filename="s.csv", content=csv_bytes([row()])
-            )
 
-        # when the key is rotated to B, and A removed
-        monkeypatch.setenv(crypto.MASTER_KEYS_ENV, f"{key_b},{key_a}")
-        out = StringIO()
-        call_command("rotate_master_key", stdout=out)
-        assert "and 2 file(s) re-wrapped" in out.getvalue()
-        assert "1 upload(s) re-wrapped" in out.getvalue()
-        monkeypatch.setenv(crypto.MASTER_KEYS_ENV, key_b)
-        crypto.reset_key_cache()
-
-        # then the file, its thumbnail and the upload still read, under key B only
-        assert b"".join(attachments.open_plaintext(attachment)) == image
-        assert b"".join(attachments.open_plaintext(attachment, thumbnail=True)) == thumbnail
-        for name in (attachment.storage_name, attachment.thumbnail_storage_name):
-            with (settings.AIRCOP_ATTACHMENT_ROOT / name).open("rb") as stored:
-                assert not crypto.stream_needs_rewrap(stored)
-        assert sorted(p.name for p in settings.AIRCOP_ATTACHMENT_ROOT.iterdir()) == sorted(
-            [attachment.storage_name, attachment.thumbnail_storage_name]
-        )
-        import_seizures_task(job.pk)
-        job.refresh_from_db()
-        assert (job.status, job.imported) == (ImportStatus.DONE, 1), job.errors
-        assert ImportJob.objects.get(pk=job.pk).content is None
-    finally:
-        monkeypatch.undo()
-        crypto.reset_key_cache()
+    # then the file, its thumbnail and the upload still read, under key B only
+    assert b"".join(attachments.open_plaintext(attachment)) == image
+    assert b"".join(attachments.open_plaintext(attachment, thumbnail=True)) == thumbnail
+    for name in (attachment.storage_name, attachment.thumbnail_storage_name):
+        with (settings.AIRCOP_ATTACHMENT_ROOT / name).open("rb") as stored:
+            assert not crypto.stream_needs_rewrap(stored)
+    assert sorted(p.name for p in settings.AIRCOP_ATTACHMENT_ROOT.iterdir()) == sorted(
+        [attachment.storage_name, attachment.thumbnail_storage_name]
+    )
+    import_seizures_task(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.imported) == (ImportStatus.DONE, 1), job.errors
+    assert ImportJob.objects.get(pk=job.pk).content is None
