@@ -45,7 +45,8 @@ DETAILS_BY_KIND = {
     MessageKind.RESPONSE: ("response", ResponseInput),
     MessageKind.SEIZURE: ("seizure", SeizureInput),
 }
-# Two parameters a row: well under the limits of PostgreSQL (65,535) and SQLite (32,766).
+# Rows per INSERT of deliveries: a broadcast to thousands goes in a few statements of bounded
+# length.
 DELIVERY_ROWS_PER_INSERT = 1000
 
 
