@@ -297,3 +297,49 @@ def test_events_the_channel_layer_drops_are_recovered_by_resume(team, directory,
     assert client.connections == 1
     assert losses(sender.ids, client.ids) == {"lost": 0, "duplicated": 0}
     assert client.ids == sender.ids
+
+
+def test_concurrent_senders_and_a_socket_that_keeps_dropping_lose_nothing(servers, team):
+    """Two senders through two processes commit and publish side by side, so a user's events
+    can arrive in the other order than their commits; the client's socket drops every 0.2 s
+    and resumes after the last message it got. docs/architecture.md, "Ordering"."""
+    from messaging.models import Delivery
+
+    server_a, server_b = servers
+    officer = team.officers[0]
+    senders = [Sender(server_a, team, officer), Sender(server_b, team, officer)]
+    client = ResumingClient(lambda: server_b.ws_url, team.token(officer))
+
+    async def scenario():
+        async def keep_dropping(done: asyncio.Event):
+            while not done.is_set():
+                await asyncio.sleep(0.2)
+                if client.socket is not None:
+                    await client.socket.close()
+
+        done = asyncio.Event()
+        dropping = asyncio.create_task(keep_dropping(done))
+        try:
+            # when both send 150 messages at once while the socket keeps dropping
+            await asyncio.gather(*(sender.send(150) for sender in senders))
+        finally:
+            done.set()
+            await dropping
+        await client.wait_for(senders[0].ids + senders[1].ids, timeout=WAIT * 2)
+
+    run_scenario(client, scenario)
+
+    # then every message reached the client exactly once, across its many connections
+    sent = senders[0].ids + senders[1].ids
+    assert [s.refused for s in senders] == [[], []]
+    assert client.connections > 5
+    assert losses(sent, client.ids) == {"lost": 0, "duplicated": 0}
+    # in the order they were delivered (committed), which is each sender's own order too
+    delivered = list(
+        Delivery.objects.filter(recipient=officer.user)
+        .order_by("id")
+        .values_list("message_id", flat=True)
+    )
+    assert client.ids == delivered
+    for sender in senders:
+        assert [i for i in client.ids if i in set(sender.ids)] == sender.ids
