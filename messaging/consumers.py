@@ -12,6 +12,7 @@ Event schemas: docs/architecture.md ("Websocket events").
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from bisect import bisect_left
 from collections import deque
@@ -28,6 +29,7 @@ from aircop.loop_local import loop_local
 
 from . import delivery_marks, membership_reads, realtime, selectors
 
+logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_ACCESS_CHANGED = 4403  # removed from an operation: the client reconnects afresh
 RECENT_IDS = 2000
@@ -238,6 +240,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             # The user's delivery before this one has not reached this socket: its event is
             # late (another process published it) or lost. Both have committed (delivery ids
             # rise in commit order): push them from the database, in order.
+            logger.info(
+                "delivery %s arrived before delivery %s: pushed from the database",
+                position.delivery,
+                position.previous,
+            )
             await self._replay(self.caught_up_to, live=True)
             return
         await self._push(event, replay=False)
