@@ -80,27 +80,21 @@ def message_for(*, user: User, message_id: int, slug: str | None = None) -> Mess
     return message
 
 
+def _files_of(message: Message) -> QuerySet[Attachment]:
+    """A message's files: a forward carries those of the message it forwards (its readers get
+    the files, not the original message itself)."""
+    return Attachment.objects.filter(message_id=message.forwarded_from_id or message.pk)
+
+
 def attachments_of(*, message: Message) -> list[Attachment]:
-    """The attachments of a message already obtained through ``message_for``; a forward
-    carries those of the message it forwards."""
-    owner = message.forwarded_from_id or message.pk
-    return list(Attachment.objects.filter(message_id=owner).order_by("position", "id"))
+    """The attachments of a message already obtained through ``message_for``."""
+    return list(_files_of(message).order_by("position", "id"))
 
 
 def attachment_for(*, user: User, message_id: int, uid, slug: str | None = None) -> Attachment:
-    """An attachment of a message the user may read (``message_for``), or of the message it
-    forwards (the forward's readers get its files, not the original itself); else 404."""
+    """An attachment of a message the user may read (``message_for``), or 404."""
     message = message_for(user=user, message_id=message_id, slug=slug)
-    if message.forwarded_from_id is None:
-        attachment = Attachment.objects.filter(message=message, uid=uid).first()
-        if attachment is not None:
-            attachment.message = message
-    else:
-        attachment = (
-            Attachment.objects.filter(message_id=message.forwarded_from_id, uid=uid)
-            .select_related("message__operation")
-            .first()
-        )
+    attachment = _files_of(message).filter(uid=uid).select_related("message__operation").first()
     if attachment is None:
         raise Http404
     return attachment

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_record, chain_lock_sql, hold_chain_lock
+from accounts.audit import audit_record, chain_lock_sql
 from accounts.members import share_lock_operation
 from accounts.models import Membership, Operation, Role, User
 from aircop.exceptions import Conflict, DomainError, NotFound
@@ -279,7 +279,7 @@ def _store_deliveries(
     """One delivery per recipient, numbered in commit order; each recipient's position: the
     new delivery's id and the id of their delivery before it (0 for none).
 
-    The audit chain's lock comes first (``hold_chain_lock``, held to commit): delivery ids rise
+    The audit chain's lock comes first (``chain_lock_sql``, held to commit): delivery ids rise
     in the order their transactions commit, so a client that resumes after the last message it
     got never passes one committed later (docs/architecture.md, "Ordering"). The rows are bare
     (message, recipient) pairs, a thousand to an INSERT: their dates start empty, and a
@@ -305,15 +305,13 @@ def _store_deliveries(
             " RETURNING recipient_id, id"
         )
     connection = transaction.get_connection()
+    results = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("; ".join([chain_lock_sql(), *statements]))
-            results = []
             while cursor.nextset():  # past the lock's result: the previous ids, then the rows
                 results.append(cursor.fetchall())
-        else:
-            hold_chain_lock()
-            results = []
+        else:  # SQLite: the transaction holds the write lock since BEGIN
             for statement in statements:
                 cursor.execute(statement)
                 results.append(cursor.fetchall())

@@ -3,8 +3,8 @@
 Each event is the next link of a hash chain (``accounts.audit.chain``): it carries its sequence
 number, the hash of the event before it and its own hash. Appends are serialised: on PostgreSQL
 by a transaction-scoped advisory lock, held until the caller's transaction ends (so call
-``audit_record`` last in a service, after the rows it locks, or lock them before
-``hold_chain_lock`` when the service takes the lock early); on SQLite by the write lock every
+``audit_record`` last in a service, after the rows it locks, or lock them before sending
+``chain_lock_sql`` when the service takes the lock early); on SQLite by the write lock every
 transaction takes at BEGIN (``transaction_mode: IMMEDIATE``). The unique sequence number stops
 any race that slipped through.
 """
@@ -52,23 +52,12 @@ class AuditAction(models.TextChoices):
 
 
 def chain_lock_sql() -> str:
-    """The statement that takes the chain's lock on PostgreSQL, for a service that sends it
-    with statements of its own in one round trip (see ``hold_chain_lock``)."""
+    """The statement that takes the chain's lock on PostgreSQL, held until the transaction
+    ends. A service whose rows must be numbered in the order their transactions commit sends
+    it before inserting them, with its own statements in one round trip: every audited
+    transaction holds this lock to its end, so ids drawn after it rise in commit order. (On
+    SQLite the transaction has held the database's write lock since BEGIN.)"""
     return f"SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY})"
-
-
-def hold_chain_lock() -> None:
-    """Take the chain's lock now rather than at ``audit_record``; it is held until the caller's
-    transaction ends either way. A service whose rows must be numbered in the order their
-    transactions commit takes it before inserting them: every audited transaction holds this
-    lock to its end, so ids drawn after it rise in commit order. On SQLite the transaction has
-    held the database's write lock since BEGIN."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise transaction.TransactionManagementError("hold_chain_lock needs a transaction")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(chain_lock_sql())
 
 
 def _lock_chain_and_read_head() -> tuple[int, str] | None:
