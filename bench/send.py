@@ -14,10 +14,11 @@ What it does, by itself:
    ``--groups`` operations of ``--group-size`` officers and one OCU, with API tokens (as
    bench/sustained.py does);
 2. sends ``--sends`` free-text messages as the OCU to the officers of one operation after the
-   other, through Django's ASGI test client and the real API (authentication, validation, the
-   service in a worker thread as under an ASGI server, the commit, the event published to the
-   Redis channel layer from the event loop), one at a time: the cost of one send on a web process
-   with nothing else to do, which bounds how many a process accepts a second;
+   other, through the project's own ASGI application (``aircop.asgi``, driven by httpx's ASGI
+   transport) and the real API (middleware, authentication, validation, the service in the
+   request's worker thread as under an ASGI server, the commit, the event published to the
+   Redis channel layer from the event loop), one at a time: the cost of one send on a web
+   process with nothing else to do, which bounds how many a process accepts a second;
 3. prints the wall and CPU time per send (mean, p50, p99) of this process and of PostgreSQL (read
    from /proc, on Linux with a local server), the queries per send (and with ``--queries``, the
    SQL of one send); drops the database (unless ``--keep-db``).
@@ -35,12 +36,11 @@ import statistics
 import sys
 import time
 import uuid
+from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from asgiref.sync import sync_to_async  # noqa: E402
 
 from bench.fanout import (  # noqa: E402
     drop_database,
@@ -72,23 +72,36 @@ def parse_args() -> argparse.Namespace:
 async def send_all(
     args, ocu_secret: str
 ) -> tuple[list[float], list[float], list[int], list[str], float | None]:
-    from django.db import connections
-    from django.test import AsyncClient
+    import httpx
+    from django.db.backends.signals import connection_created
 
-    client = AsyncClient()
+    from aircop.asgi import application
+
+    # The real ASGI application, in this process: Django runs each request's view on a thread
+    # of its own, with a connection of its own (from the pool). Each such connection logs its
+    # queries into one log, read after each send.
+    queries_log: deque = deque()
+
+    def log_queries(sender, connection, **kwargs) -> None:
+        connection.force_debug_cursor = True
+        connection.queries_log = queries_log
+
+    connection_created.connect(log_queries)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+    )
     headers = {"Authorization": f"Bearer {ocu_secret}"}
     walls, cpus, counts, one_send = [], [], [], []
 
     async def send(n: int) -> None:
         response = await client.post(
             f"/api/v1/operations/{group_slug(n % args.groups)}/messages",
-            {
+            json={
                 "kind": "free_text",
                 "subject": f"Send {n}",
                 "body": "Send path. " * 10,
                 "to": {"officers": True},
             },
-            content_type="application/json",
             headers=headers,
         )
         if response.status_code != 201:
@@ -96,21 +109,19 @@ async def send_all(
 
     for n in range(20):  # warm-up: imports, caches, connections
         await send(n)
-    # The view's queries run on Django's worker thread, on its own connection: record them all.
-    connection = await sync_to_async(lambda: connections["default"])()
-    connection.force_debug_cursor = True
     postgres_before = postgres_cpu_seconds()
     for n in range(args.sends):
-        connection.queries_log.clear()
+        queries_log.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         await send(n)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
-        counts.append(len(connection.queries_log))
+        counts.append(len(queries_log))
         if n == 0:
-            one_send = [q["sql"] for q in connection.queries_log]
+            one_send = [q["sql"] for q in queries_log]
     postgres_after = postgres_cpu_seconds()
     postgres = None if postgres_before is None else (postgres_after - postgres_before) / args.sends
+    await client.aclose()
     return walls, cpus, counts, one_send, postgres
 
 
@@ -163,7 +174,7 @@ def main() -> int:
     print()
     print(
         f"aircop send path: {args.sends} API sends (free text) to groups of {args.group_size}, "
-        f"one at a time, in-process (Django's ASGI test client), PostgreSQL + Redis"
+        f"one at a time, in-process (the ASGI application, through httpx), PostgreSQL + Redis"
     )
     print(f"  wall per send: {ms(walls)}")
     print(f"  CPU per send (this process): {ms(cpus)}")

@@ -29,12 +29,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +93,90 @@ class Sent:
     arrivals: list[float] = field(default_factory=list)
 
 
+# Seconds for the sender's process to start and import before its first scheduled send.
+SENDER_START_SECONDS = 3.0
+
+
+@dataclass
+class SendPlan:
+    urls: list[str]
+    ocu_secret: str
+    rate: float
+    duration: float
+    groups: int
+    start_at: float  # the wall-clock time of the first send
+
+
+def send_schedule(plan: SendPlan) -> tuple[list[Sent], float, float]:
+    """Run in the sender's own process: every send of the plan, open loop. Returns the sends,
+    the process's CPU seconds while sending, and the seconds from the first scheduled send to
+    the last answer."""
+    return asyncio.run(_send_schedule(plan))
+
+
+async def _send_one(http, gate: asyncio.Semaphore, secret: str, sent: Sent, number: int) -> None:
+    try:
+        async with gate:
+            response = await http.post(
+                f"/api/v1/operations/{group_slug(sent.group)}/messages",
+                headers={"Authorization": f"Bearer {secret}"},
+                json={
+                    "kind": "free_text",
+                    "subject": f"Sustained {number}",
+                    "body": "Sustained load. " * 10,
+                    "to": {"officers": True},
+                },
+            )
+        sent.status = response.status_code
+        if response.status_code == 201:
+            sent.message_id = response.json()["id"]
+        else:
+            sent.refusal = f"{response.status_code} {response.text[:200]}"
+    except Exception as exc:
+        sent.status = -1
+        sent.refusal = f"{type(exc).__name__}: {exc}"
+    sent.accepted = time.time()
+
+
+async def _send_schedule(plan: SendPlan) -> tuple[list[Sent], float, float]:
+    import httpx
+
+    # As a reverse proxy does: a bounded set of kept-alive connections per server, and the
+    # sends beyond it wait here, in an O(1) queue, with their clock running from their
+    # scheduled time. (Unbounded, thousands of sends queued inside httpx's pool, whose
+    # bookkeeping is quadratic: in an overloaded run the client spun at 100 % of a core
+    # while the servers sat idle.)
+    limits = httpx.Limits(
+        max_connections=IN_FLIGHT_PER_SERVER, max_keepalive_connections=IN_FLIGHT_PER_SERVER
+    )
+    clients = [httpx.AsyncClient(base_url=url, timeout=300, limits=limits) for url in plan.urls]
+    gates = [asyncio.Semaphore(IN_FLIGHT_PER_SERVER) for _ in plan.urls]
+    total = int(plan.rate * plan.duration)
+    sent_all: list[Sent] = []
+    tasks = []
+    await asyncio.sleep(max(0.0, plan.start_at - time.time()))
+    cpu_before = time.process_time()
+    for n in range(total):
+        scheduled = plan.start_at + n / plan.rate
+        delay = scheduled - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent = Sent(group=n % plan.groups, scheduled=scheduled)
+        sent_all.append(sent)
+        server = n % len(clients)
+        tasks.append(
+            asyncio.create_task(_send_one(clients[server], gates[server], plan.ocu_secret, sent, n))
+        )
+        if n and n % int(plan.rate * 30) == 0:
+            log(f"{n} sends started, {sum(1 for s in sent_all if s.accepted)} answered")
+    await asyncio.gather(*tasks)
+    seconds = time.time() - plan.start_at
+    cpu = time.process_time() - cpu_before
+    for client in clients:
+        await client.aclose()
+    return sent_all, cpu, seconds
+
+
 @dataclass
 class Listener:
     group: int
@@ -144,40 +230,16 @@ class Load:
         finally:
             await ws.close()
 
-    async def send(self, http, gate: asyncio.Semaphore, sent: Sent, number: int) -> None:
-        try:
-            async with gate:
-                response = await http.post(
-                    f"/api/v1/operations/{group_slug(sent.group)}/messages",
-                    headers={"Authorization": f"Bearer {self.ocu_secret}"},
-                    json={
-                        "kind": "free_text",
-                        "subject": f"Sustained {number}",
-                        "body": "Sustained load. " * 10,
-                        "to": {"officers": True},
-                    },
-                )
-            sent.status = response.status_code
-            if response.status_code == 201:
-                sent.message_id = response.json()["id"]
-            else:
-                sent.refusal = f"{response.status_code} {response.text[:200]}"
-        except Exception as exc:
-            sent.status = -1
-            sent.refusal = f"{type(exc).__name__}: {exc}"
-        sent.accepted = time.time()
-
     def cpu(self) -> dict[str, float | None]:
-        """CPU seconds so far of the ASGI processes, this client and PostgreSQL (Linux)."""
+        """CPU seconds so far of the ASGI processes, the listeners and PostgreSQL (Linux)."""
         servers = [process_cpu_seconds(s.process.pid) for s in self.servers]
         return {
             "ASGI processes": None if None in servers else sum(servers),
-            "client (this process)": time.process_time(),
+            "listeners (this process)": time.process_time(),
             "PostgreSQL": postgres_cpu_seconds(),
         }
 
     async def run(self) -> None:
-        import httpx
 
         gate, ready = asyncio.Semaphore(20), asyncio.Queue()
         listeners = [
@@ -190,44 +252,33 @@ class Load:
             f"{len(self.listeners) - len(failed)} websockets connected"
             + (f"; first failure: {failed[0].error}" if failed else "")
         )
-        # As a reverse proxy does: a bounded set of kept-alive connections per server, and the
-        # sends beyond it wait here, in an O(1) queue, with their clock running from their
-        # scheduled time. (Unbounded, thousands of sends queued inside httpx's pool, whose
-        # bookkeeping is quadratic: in an overloaded run the client spun at 100 % of a core
-        # while the servers sat idle.)
-        limits = httpx.Limits(
-            max_connections=IN_FLIGHT_PER_SERVER, max_keepalive_connections=IN_FLIGHT_PER_SERVER
+        # The sender runs in a process of its own, as it would on another machine: its clock
+        # is not held up by this process's 500 websockets, nor theirs by it.
+        plan = SendPlan(
+            urls=[s.url for s in self.servers],
+            ocu_secret=self.ocu_secret,
+            rate=self.args.rate,
+            duration=self.args.duration,
+            groups=self.args.groups,
+            start_at=time.time() + SENDER_START_SECONDS,
         )
-        clients = [
-            httpx.AsyncClient(base_url=s.url, timeout=300, limits=limits) for s in self.servers
-        ]
-        gates = [asyncio.Semaphore(IN_FLIGHT_PER_SERVER) for _ in self.servers]
         total = int(self.args.rate * self.args.duration)
         log(f"sending {total} messages at {self.args.rate:g}/s for {self.args.duration:g} s")
-        started = time.time()
-        cpu_before = self.cpu()
-        sends = []
-        for n in range(total):
-            scheduled = started + n / self.args.rate
-            delay = scheduled - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sent = Sent(group=n % self.args.groups, scheduled=scheduled)
-            self.sent.append(sent)
-            server = n % len(clients)
-            sends.append(asyncio.create_task(self.send(clients[server], gates[server], sent, n)))
-            if n and n % int(self.args.rate * 30) == 0:
-                log(f"{n} sends started, {sum(1 for s in self.sent if s.accepted)} answered")
-        await asyncio.gather(*sends)
-        self.send_seconds = time.time() - started
+        loop = asyncio.get_running_loop()
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            sending = loop.run_in_executor(pool, send_schedule, plan)
+            await asyncio.sleep(max(0.0, plan.start_at - time.time()))
+            cpu_before = self.cpu()
+            self.sent, sender_cpu, self.send_seconds = await sending
+        cpu_after = self.cpu()
         self.cpu_share = {
-            role: (after - cpu_before[role]) / self.send_seconds
-            for role, after in self.cpu().items()
-            if after is not None and cpu_before[role] is not None
+            role: (cpu_after[role] - cpu_before[role]) / self.send_seconds
+            for role in cpu_after
+            if cpu_after[role] is not None and cpu_before[role] is not None
         }
+        self.cpu_share["sender (its own process)"] = sender_cpu / self.send_seconds
         await asyncio.sleep(5)  # the last events
-        for client in clients:
-            await client.aclose()
         for task in listeners:
             task.cancel()
         await asyncio.gather(*listeners, return_exceptions=True)
@@ -261,7 +312,7 @@ def report(load: Load, args, load_before: str) -> int:
         f"aircop sustained load: {args.rate:g} messages/s to groups of {args.group_size} "
         f"({args.groups} operations) for {args.duration:g} s; {args.servers} {args.server} "
         f"process(es), {CHANNEL_LAYER_NAMES[args.layer]}; {os.cpu_count()} CPUs shared with the "
-        f"clients (this process) and other work"
+        f"clients (the listeners and the sender) and other work"
     )
     print(
         f"  sends: {len(load.sent)} started, {len(accepted)} accepted (201), {refused} refused; "
