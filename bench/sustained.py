@@ -115,6 +115,10 @@ def send_schedule(plan: SendPlan) -> tuple[list[Sent], float, float]:
     return asyncio.run(_send_schedule(plan))
 
 
+class StaleConnection(ConnectionError):
+    """The server closed a kept-alive connection before answering on it."""
+
+
 class KeptAlive:
     """JSON POSTs over at most ``size`` kept-alive HTTP/1.1 connections to one server, as a
     reverse proxy keeps them; the sends beyond wait here, in an O(1) queue, with their clock
@@ -139,16 +143,25 @@ class KeptAlive:
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         async with self.gate:
-            if self.idle:
-                reader, writer = self.idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
-            try:
-                writer.write(head + body)
-                status, answer, keep = await self._response(reader)
-            except BaseException:
-                writer.close()
-                raise
+            while True:
+                reused = bool(self.idle)
+                if reused:
+                    reader, writer = self.idle.pop()
+                else:
+                    reader, writer = await asyncio.open_connection(self.host, self.port)
+                try:
+                    writer.write(head + body)
+                    status, answer, keep = await self._response(reader)
+                    break
+                except StaleConnection:
+                    # The server closed it while idle (its keep-alive timeout), before reading
+                    # the request: send it again on another, as a reverse proxy does.
+                    writer.close()
+                    if not reused:
+                        raise
+                except BaseException:
+                    writer.close()
+                    raise
             if keep:
                 self.idle.append((reader, writer))
             else:
@@ -157,7 +170,10 @@ class KeptAlive:
 
     @staticmethod
     async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-        status = int((await reader.readline()).split()[1])
+        status_line = await reader.readline()
+        if not status_line:
+            raise StaleConnection
+        status = int(status_line.split()[1])
         headers = {}
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
