@@ -33,3 +33,11 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Last: what start-up loaded lives as long as the process, out of the collector's way.
+from django.conf import settings  # noqa: E402
+
+from aircop import gc_pauses  # noqa: E402
+
+gc_pauses.log_long_pauses(settings.AIRCOP_GC_PAUSE_WARNING_MS)
+gc_pauses.freeze_start_up()

@@ -341,6 +341,10 @@ AIRCOP_ACCOUNT_IDLE_REMINDER_DAYS = int(os.environ.get("AIRCOP_ACCOUNT_IDLE_REMI
 # A signed-in user's last activity (request or websocket) is written at most this often.
 AIRCOP_LAST_SEEN_EVERY_SECONDS = 60
 
+# ASGI processes log a warning for each garbage collection that holds them longer than this
+# (aircop/gc_pauses.py); 0: never.
+AIRCOP_GC_PAUSE_WARNING_MS = float(os.environ.get("AIRCOP_GC_PAUSE_WARNING_MS", "50"))
+
 # API tokens: personal access tokens for scripts and non-browser clients.
 AIRCOP_API_TOKEN_DAYS = int(os.environ.get("AIRCOP_API_TOKEN_DAYS", "90"))
 

@@ -20,8 +20,10 @@ What it does, by itself (like bench/fanout.py, whose helpers it uses):
    to the officers of one operation after the other, through the processes in turn;
 4. prints the send latency (from the scheduled time to the 201, so a server that falls behind
    shows it) p50 / p95 / p99 / max, the delivery latency (201 → event, each recipient; and per
-   message to its last recipient), the rate achieved, what was lost or came twice, the load
-   average and the command; stops its servers, deletes its Redis keys, drops the database.
+   message to its last recipient), the rate achieved, what was lost or came twice, the CPU used
+   by the servers, the clients and PostgreSQL, the garbage collections that held a server 20 ms
+   or more (from the servers' logs), the load average and the command; stops its servers,
+   deletes its Redis keys, drops the database.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import time
@@ -44,6 +47,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 # Sends in flight per ASGI process (kept-alive connections), as a reverse proxy would keep.
 IN_FLIGHT_PER_SERVER = 32
+# The servers log each garbage collection that holds them this long (aircop/gc_pauses.py).
+GC_PAUSE_REPORTED_MS = 20
+GC_PAUSE_LINE = re.compile(r"garbage collection of generation (\d) held the process for (\d+) ms")
 sys.path.insert(0, str(ROOT))
 
 from bench.fanout import (  # noqa: E402
@@ -350,7 +356,16 @@ class Load:
         await asyncio.gather(*listeners, return_exceptions=True)
 
 
-def report(load: Load, args, load_before: str) -> int:
+def gc_pauses(log_dir: Path) -> list[tuple[int, float]]:
+    """(generation, ms) of each garbage collection the servers logged (aircop/gc_pauses.py)."""
+    pauses = []
+    for path in log_dir.glob("*.log"):
+        text = path.read_text(errors="replace")
+        pauses += [(int(g), float(ms)) for g, ms in GC_PAUSE_LINE.findall(text)]
+    return pauses
+
+
+def report(load: Load, args, load_before: str, pauses: list[tuple[int, float]]) -> int:
     accepted = [s for s in load.sent if s.status == 201]
     refused = len(load.sent) - len(accepted)
     send_latency = [s.accepted - s.scheduled for s in accepted]
@@ -400,6 +415,12 @@ def report(load: Load, args, load_before: str) -> int:
     )
     if failed:
         print(f"  first client failure: {failed[0].error}")
+    full = [ms for generation, ms in pauses if generation == 2]
+    print(
+        f"  garbage collections holding a server {GC_PAUSE_REPORTED_MS} ms or more: "
+        f"{len(pauses)}, of which {len(full)} full"
+        + (f"; longest {max(ms for _, ms in pauses):.0f} ms" if pauses else "")
+    )
     p99 = percentile([v * 1000 for v in send_latency], 99) if send_latency else float("nan")
     print(
         f"  send p99 {p99:.0f} ms (target < 150 ms); load average before {load_before}, "
@@ -424,6 +445,7 @@ def main() -> int:
             "DJANGO_DEBUG": "0",
             "DJANGO_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            "AIRCOP_GC_PAUSE_WARNING_MS": str(GC_PAUSE_REPORTED_MS),
         }
     )
     log_dir = Path(tempfile.mkdtemp(prefix="aircop-bench-"))
@@ -449,7 +471,7 @@ def main() -> int:
         warm_up(servers, seed_data.ocu_secret)
         load = Load(args, seed_data.officer_secrets, seed_data.ocu_secret, servers)
         asyncio.run(load.run())
-        code = report(load, args, load_before)
+        code = report(load, args, load_before, gc_pauses(log_dir))
     finally:
         if finish(
             servers,

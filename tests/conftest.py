@@ -32,6 +32,9 @@ os.environ["AIRCOP_MASTER_KEYS"] = TEST_MASTER_KEYS
 # Cache keys (rate-limit counters) of this run, in Redis for the integration tier: under a
 # prefix of their own, shared with the server subprocesses, never another run's.
 os.environ["AIRCOP_CACHE_PREFIX"] = f"aircop-test-{uuid.uuid4().hex[:12]}"
+# No warning for the test process's own garbage collections (a heap of test objects), which would
+# land among the log lines some tests read (aircop/gc_pauses.py has tests of its own).
+os.environ.setdefault("AIRCOP_GC_PAUSE_WARNING_MS", "0")
 
 
 def _tcp_open(host: str, port: int) -> bool:
