@@ -32,8 +32,9 @@ os.environ["AIRCOP_MASTER_KEYS"] = TEST_MASTER_KEYS
 # Cache keys (rate-limit counters) of this run, in Redis for the integration tier: under a
 # prefix of their own, shared with the server subprocesses, never another run's.
 os.environ["AIRCOP_CACHE_PREFIX"] = f"aircop-test-{uuid.uuid4().hex[:12]}"
-# No warning for the test process's own garbage collections (a heap of test objects), which would
-# land among the log lines some tests read (aircop/gc_pauses.py has tests of its own).
+# No warning for a test process's garbage collections (a heap of test objects), which would land
+# among the log lines some tests read: for the server subprocesses through their environment,
+# for this process by _no_gc_pause_warnings (its settings are loaded before this line runs).
 os.environ.setdefault("AIRCOP_GC_PAUSE_WARNING_MS", "0")
 
 
@@ -179,6 +180,15 @@ def asgi_server(transactional_db, tmp_path):
 @pytest.fixture
 def chromium_path() -> str:
     return shutil.which(CHROMIUM) or CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def _no_gc_pause_warnings():
+    """Importing ``aircop.asgi`` (at collection, or in an earlier test) turns them on with the
+    settings' default (aircop/gc_pauses.py, whose tests turn them on for themselves)."""
+    from aircop import gc_pauses
+
+    gc_pauses.log_long_pauses(0)
 
 
 @pytest.fixture(autouse=True)

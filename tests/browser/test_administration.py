@@ -29,7 +29,7 @@ def test_a_removed_member_leaves_the_operation_page_at_once(new_page, ocu, offic
     log_in(lead, "ocu.brussels")
     lead.goto("/o/cocair/")
     lead.get_by_role("link", name="Administration").click()
-    lead.get_by_role("link", name="COCAIR VI").click()
+    lead.get_by_role("link", name="COCAIR VI", exact=True).click()
     row = lead.locator("#members tr", has_text="dakar.police")
     row.get_by_role("button", name="Remove").click()
     expect(lead.locator("#members")).not_to_contain_text("dakar.police")
