@@ -39,5 +39,5 @@ from django.conf import settings  # noqa: E402
 
 from aircop import gc_pauses  # noqa: E402
 
-gc_pauses.log_long_pauses(settings.AIRCOP_GC_PAUSE_WARNING_MS)
 gc_pauses.freeze_start_up()
+gc_pauses.log_long_pauses(settings.AIRCOP_GC_PAUSE_WARNING_MS)  # after: not the collect above
