@@ -2,11 +2,12 @@
 
 A user without a confirmed TOTP device enrols at the next login: the app shows a QR code
 (rendered here as SVG, no external service) and the secret, the user confirms a first code,
-and receives recovery codes, shown once. A TOTP code is accepted once (django-otp keeps the
-last time step used, ``last_t``); a recovery code is deleted when used. Wrong codes are
-throttled by django-otp (1, 2, 4 ... seconds) and counted as failed logins by django-axes
-(``accounts.login_flow``). An administrator resets a user's second factor: the user enrols
-again at the next login.
+and receives recovery codes, shown once and stored only as keyed digests
+(``recovery_code_digest``: a copy of the database signs no one in). A TOTP code is accepted
+once (django-otp keeps the last time step used, ``last_t``); a recovery code is deleted when
+used. Wrong codes are throttled by django-otp (1, 2, 4 ... seconds) and counted as failed logins
+by django-axes (``accounts.login_flow``). An administrator resets a user's second factor: the
+user enrols again at the next login.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+from aircop.crypto.blind_index import blind_index
 from aircop.exceptions import Conflict
 
 from .audit import audit_record
@@ -27,6 +29,14 @@ from .models import Authenticator, User
 
 TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery"
+# django-otp's token column holds 16 characters: the first 16 hex digits (64 bits) of the
+# digest. A code has 40 random bits; without the index key no digest can be tried offline.
+RECOVERY_DIGEST_LENGTH = 16
+
+
+def recovery_code_digest(code: str) -> str:
+    """What is stored of a (normalised) recovery code: its HMAC under the blind index key."""
+    return blind_index(code, purpose="recovery-code")[:RECOVERY_DIGEST_LENGTH]
 
 
 # --- reads -----------------------------------------------------------------------------
@@ -115,7 +125,7 @@ def second_factor_verify(*, user: User, code: str) -> Device | None:
         .filter(user=user, confirmed=True, name=RECOVERY_DEVICE_NAME)
         .first()
     )
-    if recovery is None or not recovery.verify_token(code):
+    if recovery is None or not recovery.verify_token(recovery_code_digest(code)):
         # A wrong recovery code slows the authenticator too: one throttle for the person.
         totp.throttle_increment()
         return None
@@ -156,5 +166,7 @@ def _recovery_codes_replace(*, user: User) -> list[str]:
     codes: set[str] = set()
     while len(codes) < settings.AIRCOP_RECOVERY_CODES:
         codes.add(StaticToken.random_token())
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    StaticToken.objects.bulk_create(
+        [StaticToken(device=device, token=recovery_code_digest(c)) for c in codes]
+    )
     return sorted(codes)
