@@ -341,6 +341,10 @@ AIRCOP_ACCOUNT_IDLE_REMINDER_DAYS = int(os.environ.get("AIRCOP_ACCOUNT_IDLE_REMI
 # A signed-in user's last activity (request or websocket) is written at most this often.
 AIRCOP_LAST_SEEN_EVERY_SECONDS = 60
 
+# Requests an ASGI process runs at once (their middleware and views, each in a thread); the next
+# wait on its event loop (aircop/asgi_handler.py).
+AIRCOP_REQUESTS_IN_FLIGHT = int(os.environ.get("AIRCOP_REQUESTS_IN_FLIGHT", "8"))
+
 # ASGI processes log a warning for each garbage collection that holds them longer than this
 # (aircop/gc_pauses.py); 0: never.
 AIRCOP_GC_PAUSE_WARNING_MS = float(os.environ.get("AIRCOP_GC_PAUSE_WARNING_MS", "50"))

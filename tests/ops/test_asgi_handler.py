@@ -4,7 +4,9 @@ handler."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from inspect import iscoroutinefunction
 
 import httpx
@@ -33,6 +35,29 @@ def innermost(get_response):
         return get_response(request)
 
     return record
+
+
+RUNNING = {"now": 0, "most": 0}
+
+
+def slow_counting(get_response):
+    """A synchronous middleware that counts the requests running at once, each 50 ms long."""
+
+    def count(request):
+        with COUNTING:
+            RUNNING["now"] += 1
+            RUNNING["most"] = max(RUNNING["most"], RUNNING["now"])
+        try:
+            time.sleep(0.05)
+            return get_response(request)
+        finally:
+            with COUNTING:
+                RUNNING["now"] -= 1
+
+    return count
+
+
+COUNTING = threading.Lock()
 
 
 def asgi_client(app) -> httpx.AsyncClient:
@@ -96,3 +121,17 @@ async def test_the_chain_and_the_view_run_in_a_worker_thread_off_the_event_loop(
     assert response.status_code == 200
     assert len(THREADS) == 1
     assert THREADS[0] != threading.get_ident()
+
+
+async def test_a_process_runs_at_most_its_limit_of_requests_at_once_and_queues_the_rest():
+    from django.conf import settings
+
+    RUNNING.update(now=0, most=0)
+    with override_settings(
+        MIDDLEWARE=[*settings.MIDDLEWARE, f"{__name__}.slow_counting"],
+        AIRCOP_REQUESTS_IN_FLIGHT=2,
+    ):
+        async with asgi_client(SyncChainASGIHandler()) as client:
+            responses = await asyncio.gather(*(client.get("/accounts/login/") for _ in range(6)))
+    assert [r.status_code for r in responses] == [200] * 6
+    assert RUNNING["most"] == 2
