@@ -22,9 +22,9 @@ import time
 
 logger = logging.getLogger(__name__)
 
-_started: list[float] = []
-_threshold_ms: list[float] = []
-_logging = False
+_started: float | None = None  # when the running collection began
+_threshold_ms = 0.0  # 0: no warnings
+_logging = False  # a warning is being written (a collection meanwhile is not logged)
 
 
 def freeze_start_up() -> None:
@@ -35,20 +35,21 @@ def freeze_start_up() -> None:
 
 def log_long_pauses(threshold_ms: float) -> None:
     """Log each collection longer than ``threshold_ms`` (0: none)."""
-    _threshold_ms[:] = [threshold_ms] if threshold_ms > 0 else []
+    global _threshold_ms
+    _threshold_ms = max(threshold_ms, 0.0)
     if _threshold_ms and _on_collection not in gc.callbacks:
         gc.callbacks.append(_on_collection)
 
 
 def _on_collection(phase: str, info: dict) -> None:
-    global _logging
+    global _started, _logging
     if phase == "start":
-        _started[:] = [time.perf_counter()]
+        _started = time.perf_counter()
         return
-    if not _started or not _threshold_ms or _logging:  # _logging: a collection meanwhile
+    if _started is None or not _threshold_ms or _logging:
         return
-    held_ms = (time.perf_counter() - _started[0]) * 1000
-    if held_ms < _threshold_ms[0]:
+    held_ms = (time.perf_counter() - _started) * 1000
+    if held_ms < _threshold_ms:
         return
     _logging = True
     try:

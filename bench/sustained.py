@@ -97,7 +97,6 @@ class Sent:
     status: int = 0
     message_id: int = 0
     refusal: str = ""  # the status code and body, or the client's exception, of a send not accepted
-    arrivals: list[float] = field(default_factory=list)
 
 
 # Seconds for the sender's process to start and import before its first scheduled send.

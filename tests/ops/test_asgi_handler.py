@@ -38,6 +38,7 @@ def innermost(get_response):
 
 
 RUNNING = {"now": 0, "most": 0}
+COUNTING = threading.Lock()
 
 
 def slow_counting(get_response):
@@ -55,9 +56,6 @@ def slow_counting(get_response):
                 RUNNING["now"] -= 1
 
     return count
-
-
-COUNTING = threading.Lock()
 
 
 def asgi_client(app) -> httpx.AsyncClient:
