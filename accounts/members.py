@@ -26,20 +26,44 @@ def check_administers(*, actor: User, operation: Operation) -> None:
         raise PermissionDenied
 
 
-def share_lock_operation(operation: Operation) -> str | None:
-    """Lock the operation row in share mode, for the rest of the transaction, and return its
-    current status (None if it no longer exists). Any number of sends hold it at once, while a
-    close or a membership change (``lock_open_operation``, FOR UPDATE) waits for them, and they
-    for it. Read the sender's membership after this, in a new statement, to see what such a
-    change committed. On SQLite, whose transactions take the database's write lock at BEGIN,
-    there is no lock to add."""
-    table = Operation._meta.db_table
+def share_lock_operation(
+    operation: Operation, *, member: User
+) -> tuple[str | None, Membership | None]:
+    """Lock the operation row in share mode, for the rest of the transaction; return its
+    current status (None if it no longer exists) and ``member``'s active membership in it
+    (None for a non-member), read after the lock. Any number of sends hold the lock at once,
+    while a close or a membership change (``lock_open_operation``, FOR UPDATE) waits for them,
+    and they for it. The membership is read in a statement of its own, whose snapshot, taken
+    once the lock is granted, sees what such a change committed; on PostgreSQL both statements
+    go in one round trip (every value in them an integer, hence no parameters). The membership
+    carries its id and role, with ``member`` and ``operation`` as its user and operation. On
+    SQLite, whose transactions take the database's write lock at BEGIN, there is no lock to
+    add."""
+    operation_id, user_id = int(operation.pk), int(member.pk)
+    status = f"SELECT status FROM {Operation._meta.db_table} WHERE id = {operation_id}"  # noqa: S608
+    role = (
+        f"SELECT m.id, m.role FROM {Membership._meta.db_table} m"  # noqa: S608
+        f" JOIN {User._meta.db_table} u ON u.id = m.user_id"
+        f" WHERE m.user_id = {user_id} AND m.operation_id = {operation_id}"
+        " AND m.active AND u.is_active ORDER BY m.id LIMIT 1"
+    )
     connection = transaction.get_connection()
-    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status FROM {table} WHERE id = %s{lock}", [operation.pk])  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else None
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{status} FOR SHARE; {role}")
+            status_row = cursor.fetchone()
+            cursor.nextset()
+        else:
+            cursor.execute(status)
+            status_row = cursor.fetchone()
+            cursor.execute(role)
+        role_row = cursor.fetchone()
+    membership = None
+    if role_row is not None:
+        membership = Membership(
+            id=role_row[0], role=role_row[1], active=True, user=member, operation=operation
+        )
+    return (status_row[0] if status_row else None), membership
 
 
 def lock_open_operation(operation: Operation) -> Operation:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ApiToken, Membership, OperationStatus, User
+from aircop.rows import columns, instances
+
+from .models import ApiToken, Membership, Operation, OperationStatus, User
 from .tokens import token_hash
 
 # The session remembers the operation the user last opened (home page redirects there).
@@ -26,11 +29,25 @@ def memberships_of(*, user: User) -> QuerySet[Membership]:
 
 
 def membership_for(*, user: User, slug: str) -> Membership:
-    """The user's active membership in the operation ``slug``; 404 for anyone else."""
-    # One row at most: the list's ordering (by the operation's dates and name) is not needed.
-    membership = memberships_of(user=user).filter(operation__slug=slug).order_by("pk").first()
-    if membership is None:
+    """The user's active membership in the operation ``slug``, with its operation; 404 for
+    anyone else. The rule of ``memberships_of``, in one hand-written query: every request
+    naming an operation asks (``aircop.rows``)."""
+    if not user.is_authenticated or not user.is_active:
         raise Http404
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Membership, 'm')}, {columns(Operation, 'o')}"  # noqa: S608
+            f" FROM {Membership._meta.db_table} m"
+            f" JOIN {Operation._meta.db_table} o ON o.id = m.operation_id"
+            " WHERE m.user_id = %s AND m.active AND o.slug = %s AND o.status <> %s"
+            " ORDER BY m.id LIMIT 1",
+            [user.pk, slug, OperationStatus.ARCHIVED],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    membership, operation = instances(row, (Membership, Operation))
+    membership.user, membership.operation = user, operation
     return membership
 
 
@@ -39,16 +56,24 @@ def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
 
 
 def token_for_secret(*, secret: str) -> ApiToken | None:
-    """The usable token with this secret, with its user (active, not blocked), or None."""
+    """The usable token with this secret (neither revoked nor expired), with its user (active,
+    not blocked), or None. One hand-written query: every API request asks (``aircop.rows``)."""
     if not secret:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=token_hash(secret), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active or token.user.blocked_at is not None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(ApiToken, 't')}, {columns(User, 'u')}"  # noqa: S608
+            f" FROM {ApiToken._meta.db_table} t"
+            f" JOIN {User._meta.db_table} u ON u.id = t.user_id"
+            " WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s"
+            " AND u.is_active AND u.blocked_at IS NULL",
+            [token_hash(secret), connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
+    token, user = instances(row, (ApiToken, User))
+    token.user = user
     return token
 
 

@@ -56,14 +56,7 @@ def _sender_membership_in_open_operation(*, sender: User, operation: Operation) 
     message. Only what a concurrent change may have altered is read again (the operation's
     status, the membership's role); its user is ``sender``, its operation ``operation`` (whose
     status is set to the one just read)."""
-    status = share_lock_operation(operation)
-    membership = (
-        Membership.objects.filter(
-            user=sender, operation=operation, active=True, user__is_active=True
-        )
-        .only("role", "user_id", "operation_id")
-        .first()
-    )
+    status, membership = share_lock_operation(operation, member=sender)
     if status is None or membership is None:
         raise NotFound(_("No such operation."), field="operation")
     operation.status = status
@@ -74,7 +67,6 @@ def _sender_membership_in_open_operation(*, sender: User, operation: Operation) 
             field="operation",
             code="operation_closed",
         )
-    membership.user, membership.operation = sender, operation
     return membership
 
 
@@ -536,13 +528,26 @@ def deliveries_mark_delivered(*, user: User, message_ids: Iterable[int]) -> int:
 
 
 def deliveries_mark_delivered_bulk(*, recipients_by_message: dict[int, set[int]]) -> int:
-    """The websocket batcher's write: one UPDATE for every (message, recipients) it holds."""
-    reached = Q(pk__in=[])
-    for message_id, user_ids in recipients_by_message.items():
-        reached |= Q(message_id=message_id, recipient_id__in=user_ids)
-    return Delivery.objects.filter(reached, delivered_at__isnull=True).update(
-        delivered_at=timezone.now()
+    """The websocket batcher's write: one UPDATE for every (message, recipients) it holds.
+    Written in SQL: each ASGI process sends one every half second under load, and the ORM's
+    OR of a condition per message cost several times the statement's own CPU. Every value in
+    it is an integer, but the time."""
+    reached = " OR ".join(
+        f"(message_id = {int(message_id)}"
+        f" AND recipient_id IN ({', '.join(str(int(user_id)) for user_id in sorted(user_ids))}))"
+        for message_id, user_ids in sorted(recipients_by_message.items())
+        if user_ids
     )
+    if not reached:
+        return 0
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET delivered_at = %s"  # noqa: S608
+            f" WHERE delivered_at IS NULL AND ({reached})",
+            [connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.rowcount
 
 
 @transaction.atomic

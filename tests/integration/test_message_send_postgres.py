@@ -227,12 +227,12 @@ def _in_another_transaction(work) -> Exception | None:
 def test_sends_share_the_operation_lock_and_a_close_waits_for_them(crew):
     from accounts.members import lock_open_operation, share_lock_operation
 
-    operation = crew[0]
+    operation, ocu = crew[0], crew[1].user
     with transaction.atomic():
         # given a send in progress in this operation (it holds the share lock until it commits)
-        share_lock_operation(operation)
+        share_lock_operation(operation, member=ocu)
         # then another send in the same operation takes the lock too, without waiting
-        assert _in_another_transaction(lambda: share_lock_operation(operation)) is None
+        assert _in_another_transaction(lambda: share_lock_operation(operation, member=ocu)) is None
         # and a close or a membership change waits for the send to commit
         error = _in_another_transaction(lambda: lock_open_operation(operation))
         assert error is not None and "lock timeout" in str(error)

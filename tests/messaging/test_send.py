@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.utils import timezone
 
 from accounts.models import AuditEvent, OperationStatus
 from aircop.exceptions import Conflict, DomainError, NotFound
@@ -167,6 +168,7 @@ def test_delivered_marks_of_many_messages_are_written_in_one_update_to_those_pai
 
     # when one process's sockets pushed: the first to both, the second to the officer only, the
     # third (already marked) to the officer again
+    before = timezone.now()
     with django_assert_num_queries(1):
         marked = deliveries_mark_delivered_bulk(
             recipients_by_message={
@@ -188,6 +190,8 @@ def test_delivered_marks_of_many_messages_are_written_in_one_update_to_those_pai
         (second.pk, "officer"),
         (third.pk, "officer"),
     }
+    marked_at = Delivery.objects.get(message=second, recipient=officer.user).delivered_at
+    assert before <= marked_at <= timezone.now()
     earlier.refresh_from_db()
     assert earlier.delivered_at == third.created_at  # the first mark stands
     assert deliveries_mark_delivered_bulk(recipients_by_message={}) == 0
