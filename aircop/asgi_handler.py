@@ -20,14 +20,23 @@ per process in an overload, the threads took turns at the lock after each query 
 loop's socket events waited behind them, and throughput fell as the backlog grew instead of
 draining it (docs/performance.md, "Requests in flight"). The request's body is read, and a
 streamed response sent, outside the limit.
+
+The synchronous parts of a request (the ``request_started`` signal, the chain and the view,
+closing the response) run on one thread, as under Django's handler, but on a thread kept for
+the next requests instead of one started and joined for each: Django's handler started each
+request's thread from the event loop and waited there until it ran, then, at the end, until it
+had stopped, and under load the loop, with every socket's events, spent those waits blocked
+(docs/performance.md, "Fourth round"). ``KEPT_THREADS_PER_LIMIT`` threads per request allowed in
+flight are kept; a request beyond them (slow uploads, say) gets a thread of its own, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import django
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
@@ -35,10 +44,49 @@ from aircop.loop_local import loop_local
 
 in_flight = loop_local(lambda: asyncio.Semaphore(settings.AIRCOP_REQUESTS_IN_FLIGHT))
 
+KEPT_THREADS_PER_LIMIT = 2
+
+
+class KeptThreads:
+    """Single-thread executors kept for requests, each running one request at a time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.idle: list[ThreadPoolExecutor] = []
+        self.made = 0
+
+    def take(self) -> ThreadPoolExecutor | None:
+        """An idle kept thread, a new one while fewer than ``size`` exist, else None."""
+        if self.idle:
+            return self.idle.pop()
+        if self.made < self.size:
+            self.made += 1
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="aircop-request")
+        return None
+
+    def give_back(self, executor: ThreadPoolExecutor) -> None:
+        self.idle.append(executor)
+
 
 class SyncChainASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads = KeptThreads(KEPT_THREADS_PER_LIMIT * settings.AIRCOP_REQUESTS_IN_FLIGHT)
+
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
+
+    async def __call__(self, scope, receive, send):
+        """Django's, with the request's synchronous parts on a kept thread (see above)."""
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        executor = self.threads.take()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            if executor is not None:
+                self.threads.give_back(executor)
 
     async def get_response_async(self, request):
         async with in_flight():

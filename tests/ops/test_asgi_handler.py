@@ -133,3 +133,35 @@ async def test_a_process_runs_at_most_its_limit_of_requests_at_once_and_queues_t
             responses = await asyncio.gather(*(client.get("/accounts/login/") for _ in range(6)))
     assert [r.status_code for r in responses] == [200] * 6
     assert RUNNING["most"] == 2
+
+
+async def test_requests_one_after_the_other_reuse_a_kept_thread():
+    """No thread started (and joined) from the event loop per request."""
+    from django.conf import settings
+
+    THREADS.clear()
+    with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, f"{__name__}.innermost"]):
+        async with asgi_client(SyncChainASGIHandler()) as client:
+            for _ in range(3):
+                assert (await client.get("/accounts/login/")).status_code == 200
+    assert len(THREADS) == 3
+    assert len(set(THREADS)) == 1
+    assert THREADS[0] != threading.get_ident()
+
+
+async def test_requests_beyond_the_kept_threads_get_threads_of_their_own():
+    from django.conf import settings
+
+    RUNNING.update(now=0, most=0)
+    THREADS.clear()
+    middleware = [*settings.MIDDLEWARE, f"{__name__}.innermost", f"{__name__}.slow_counting"]
+    with override_settings(MIDDLEWARE=middleware, AIRCOP_REQUESTS_IN_FLIGHT=2):
+        handler = SyncChainASGIHandler()
+        async with asgi_client(handler) as client:
+            # twice as many requests at once as there are kept threads (2 per request in flight)
+            responses = await asyncio.gather(*(client.get("/accounts/login/") for _ in range(8)))
+    assert [r.status_code for r in responses] == [200] * 8
+    assert handler.threads.made == 4
+    assert len(handler.threads.idle) == 4  # every kept thread given back
+    assert len(set(THREADS)) > 4  # the others ran on threads of their own
+    assert RUNNING["most"] == 2
