@@ -22,8 +22,15 @@ What it does, by itself (like bench/fanout.py, whose helpers it uses):
    shows it) p50 / p95 / p99 / max, the delivery latency (201 → event, each recipient; and per
    message to its last recipient), the rate achieved, what was lost or came twice, the CPU used
    by the servers, the clients and PostgreSQL, the garbage collections that held a server 20 ms
-   or more (from the servers' logs), the load average and the command; stops its servers,
-   deletes its Redis keys, drops the database.
+   or more (from the servers' logs), the host's speed while sending (below), the load average
+   and the command; stops its servers, deletes its Redis keys, drops the database.
+
+The host's speed: this machine is a virtual one, and the host sometimes gives its CPUs much less
+for a while (other tenants): the same work then takes more CPU time in every process at once,
+whatever the code. A probe in a process of its own times a fixed piece of pure-Python work once
+a second (its own CPU time, which the machine's other processes do not change: checked with a
+busy loop on the other core); the report prints its median and worst, and the seconds it took
+more than 1.3 times the median, to tell a slow host from slow code.
 """
 
 from __future__ import annotations
@@ -111,6 +118,25 @@ class SendPlan:
     duration: float
     groups: int
     start_at: float  # the wall-clock time of the first send
+
+
+PROBE_LOOPS = 100_000  # about 9 ms of CPU on this machine
+HOST_SLOW = 1.3  # a probe this many times its median: the host was slow that second
+
+
+def host_speed_probe(start_at: float, seconds: float) -> list[float]:
+    """Run in a process of its own: from ``start_at``, once a second for ``seconds``, the CPU
+    time (ms) of the same pure-Python work (see the top of this file)."""
+    time.sleep(max(0.0, start_at - time.time()))
+    samples = []
+    while time.time() < start_at + seconds:
+        started = time.thread_time()
+        total = 0
+        for number in range(PROBE_LOOPS):
+            total += number * number % 7
+        samples.append((time.thread_time() - started) * 1000)
+        time.sleep(1.0)
+    return samples
 
 
 def send_schedule(plan: SendPlan) -> tuple[list[Sent], float, float]:
@@ -262,6 +288,7 @@ class Load:
         self.listeners = [Listener(n // args.group_size) for n in range(len(secrets))]
         self.sent: list[Sent] = []
         self.cpu_share: dict[str, float] = {}
+        self.host_probe: list[float] = []
 
     async def listen(self, n: int, gate: asyncio.Semaphore, ready: asyncio.Queue) -> None:
         from websockets.asyncio.client import connect
@@ -337,11 +364,15 @@ class Load:
         log(f"sending {total} messages at {self.args.rate:g}/s for {self.args.duration:g} s")
         loop = asyncio.get_running_loop()
         spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
             sending = loop.run_in_executor(pool, send_schedule, plan)
+            probing = loop.run_in_executor(
+                pool, host_speed_probe, plan.start_at, self.args.duration
+            )
             await asyncio.sleep(max(0.0, plan.start_at - time.time()))
             cpu_before = self.cpu()
             self.sent, sender_cpu, self.send_seconds = await sending
+            self.host_probe = await probing
         cpu_after = self.cpu()
         self.cpu_share = {
             role: (cpu_after[role] - cpu_before[role]) / self.send_seconds
@@ -420,6 +451,14 @@ def report(load: Load, args, load_before: str, pauses: list[tuple[int, float]]) 
         f"{len(pauses)}, of which {len(full)} full"
         + (f"; longest {max(ms for _, ms in pauses):.0f} ms" if pauses else "")
     )
+    if load.host_probe:
+        median = percentile(load.host_probe, 50)
+        slow = sum(1 for ms in load.host_probe if ms > HOST_SLOW * median)
+        print(
+            f"  host speed while sending (fixed work, CPU ms, once a second): median {median:.1f},"
+            f" worst {max(load.host_probe):.1f}; seconds over {HOST_SLOW:g}× the median: {slow}"
+            f" of {len(load.host_probe)}"
+        )
     p99 = percentile([v * 1000 for v in send_latency], 99) if send_latency else float("nan")
     print(
         f"  send p99 {p99:.0f} ms (target < 150 ms); load average before {load_before}, "
