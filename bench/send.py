@@ -89,7 +89,10 @@ async def send_all(
         return execute(sql, params, many, context)
 
     def log_queries(sender, connection, **kwargs) -> None:
-        connection.execute_wrappers.append(log_query)
+        # Once per connection object: a kept request thread reuses its own for each new
+        # connection it takes from the pool.
+        if log_query not in connection.execute_wrappers:
+            connection.execute_wrappers.append(log_query)
 
     connection_created.connect(log_queries)
     client = httpx.AsyncClient(
