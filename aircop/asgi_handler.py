@@ -9,8 +9,8 @@ an API send's CPU (docs/performance.md, "The send path alone").
 
 This handler builds the chain as under WSGI (every middleware in sync mode, the views called
 directly) and runs it in the request's worker thread in one ``sync_to_async``: one hop in, one
-out. Everything else is Django's ``ASGIHandler``: the thread per request
-(``ThreadSensitiveContext``), reading the body, disconnects, streaming the response. An async
+out. Everything else is Django's ``ASGIHandler`` (reading the body, disconnects, streaming the
+response), but for the thread, kept across requests (below). An async
 view, should one be added, still works: Django's sync path runs it with ``async_to_sync``.
 
 At most ``AIRCOP_REQUESTS_IN_FLIGHT`` requests (8) run at once in a process; the next wait on

@@ -27,13 +27,13 @@ def columns(model: type[Model], alias: str) -> str:
 def instances(row, models: tuple[type[Model], ...], *, using: str = "default") -> list[Model]:
     """One instance per model, from a row whose columns are ``columns(model, ...)`` of each in
     turn."""
+    connection = connections[using]
     built, start = [], 0
     for model in models:
         attnames, converters = _loading(model, using)
         values = list(row[start : start + len(attnames)])
-        for index, field_converters in converters:
-            for convert, expression in field_converters:
-                values[index] = convert(values[index], expression, connections[using])
+        for index, convert, column in converters:
+            values[index] = convert(values[index], column, connection)
         built.append(model.from_db(using, attnames, values))
         start += len(attnames)
     return built
@@ -41,14 +41,13 @@ def instances(row, models: tuple[type[Model], ...], *, using: str = "default") -
 
 @cache
 def _loading(model: type[Model], using: str):
-    """The model's field names, and per field the converters the ORM applies to its column
-    (the backend's, then the field's own), as ``(position, [(converter, column)...])``."""
+    """The model's field names, and the converters the ORM applies to its columns (per field,
+    the backend's, then the field's own), as ``(position, converter, column)`` in order."""
     connection = connections[using]
     fields = model._meta.concrete_fields
     converters = []
     for index, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)
         found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if found:
-            converters.append((index, [(convert, column) for convert in found]))
+        converters += [(index, convert, column) for convert in found]
     return [field.attname for field in fields], converters
